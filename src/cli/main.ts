@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { runCli } from './program.js';
+
+// The binary's shell: real streams and process state in, exit code out.
+const code = await runCli(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  stdin: () => readFileSync(0),
+  cwd: process.cwd(),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
+}).catch((err: unknown) => {
+  process.stderr.write(`orgctl: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+});
+process.exitCode = code;

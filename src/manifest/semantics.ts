@@ -1,0 +1,167 @@
+import { normalizeEmail } from './email.js';
+import type { Finding } from './load.js';
+import { CREDENTIAL_FREE_TYPES, type IntegrationType, type Loaded, type Manifest, type SourceRef } from './model.js';
+import type { FieldPath } from './path.js';
+import { closest } from './suggest.js';
+
+/** The role a listed person gets: their own, else the Membership's default, else the CRD default. */
+export function effectiveRole(member: { role?: unknown }, spec: { role?: unknown }): string {
+  if (typeof member.role === 'string') return member.role;
+  if (typeof spec.role === 'string') return spec.role;
+  return 'member';
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function record(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+interface Place {
+  source: SourceRef;
+  path: FieldPath;
+}
+
+/**
+ * Checks what no single object's schema can: names unique per kind, references to declared organizations,
+ * one role per person per organization, an owner for every authoritative organization, and credentialsRef
+ * naming exactly one source. Objects may be partly invalid (their schema errors are reported elsewhere), so
+ * every field is type-checked before use.
+ */
+export function checkSemantics(objects: Loaded[]): Finding[] {
+  const findings: Finding[] = [];
+  const at = (source: SourceRef, path: FieldPath) => [...source.prefix, ...path];
+  const add = (place: Place, message: string, related?: Place, at_: 'key' | 'value' = 'value') =>
+    findings.push({
+      source: place.source,
+      path: at(place.source, place.path),
+      at: at_,
+      message,
+      related: related && { source: related.source, path: at(related.source, related.path), at: 'value' },
+    });
+
+  // 1. One object per kind, namespace and name.
+  const names = new Map<string, Place>();
+  for (const { object, source } of objects) {
+    const meta = record(object.metadata);
+    const name = str(meta.name);
+    if (!name) continue;
+    const key = `${object.kind}/${str(meta.namespace) ?? ''}/${name}`;
+    const first = names.get(key);
+    if (first) add({ source, path: ['metadata', 'name'] }, `duplicate ${object.kind} "${name}": also declared at {related}`, first);
+    else names.set(key, { source, path: ['metadata', 'name'] });
+  }
+
+  // 2. Organizations and what refers to them.
+  const orgs = new Map<string, Loaded<Extract<Manifest, { kind: 'Organization' }>>>();
+  for (const l of objects) {
+    const name = str(record(l.object.metadata).name);
+    if (l.object.kind === 'Organization' && name && !orgs.has(name)) orgs.set(name, l as Loaded<Extract<Manifest, { kind: 'Organization' }>>);
+  }
+  const orgNames = [...orgs.keys()];
+  const checkReference = ({ object, source }: Loaded): string | undefined => {
+    const org = str(record(object.spec).organization);
+    if (!org) return undefined;
+    if (!orgs.has(org)) {
+      const guess = closest(org, orgNames);
+      const declared = orgNames.length ? `declared organizations: ${orgNames.join(', ')}` : 'no Organization is declared in these manifests';
+      add(
+        { source, path: ['spec', 'organization'] },
+        `organization "${org}" is not declared; ${declared}${guess ? `; did you mean "${guess}"?` : ''} (add its Organization manifest to the -f paths)`,
+      );
+    }
+    return org;
+  };
+
+  // 3. One role per person per organization; collect owners.
+  const people = new Map<string, Map<string, Place & { role: string }>>(); // org -> email -> first declaration
+  const owners = new Map<string, number>();
+  const integrationNames = new Map<string, Place>();
+  for (const l of objects) {
+    if (l.object.kind === 'Membership') {
+      const org = checkReference(l);
+      const spec = record(l.object.spec);
+      if (!org || !Array.isArray(spec.members)) continue;
+      let seen = people.get(org);
+      if (!seen) people.set(org, (seen = new Map()));
+      spec.members.forEach((m: unknown, i: number) => {
+        const member = record(m);
+        const email = str(member.email);
+        if (!email) return;
+        const role = effectiveRole(member, spec);
+        if (role === 'owner') owners.set(org, (owners.get(org) ?? 0) + 1);
+        const key = normalizeEmail(email);
+        const first = seen.get(key);
+        const path: FieldPath = ['spec', 'members', i, member.role === undefined ? 'email' : 'role'];
+        if (!first) seen.set(key, { source: l.source, path, role });
+        else if (first.role !== role) {
+          add(
+            { source: l.source, path },
+            `${key} is declared in organization "${org}" with role "${role}" here and with role "${first.role}" at {related}; declare each person once, or with one role`,
+            first,
+          );
+        }
+      });
+    } else if (l.object.kind === 'Integration') {
+      const org = checkReference(l);
+      const spec = record(l.object.spec);
+      const name = str(spec.name);
+      if (org && name) {
+        const key = `${org}\u0000${name}`;
+        const first = integrationNames.get(key);
+        if (first) add({ source: l.source, path: ['spec', 'name'] }, `integration "${name}" of organization "${org}" is also declared at {related}`, first);
+        else integrationNames.set(key, { source: l.source, path: ['spec', 'name'] });
+      }
+      checkCredentialsRef(l, add);
+    }
+  }
+
+  // 4. An authoritative organization removes whoever is not declared: without a declared owner it would
+  //    remove every owner.
+  for (const [name, l] of orgs) {
+    const members = record(record(l.object.spec).members);
+    if (members.policy === 'authoritative' && !owners.get(name)) {
+      add(
+        { source: l.source, path: ['spec', 'members', 'policy'] },
+        `organization "${name}" is authoritative but no Membership declares an owner of it; declare at least one member with role "owner"`,
+      );
+    }
+  }
+  return findings;
+}
+
+function checkCredentialsRef(l: Loaded, add: (place: Place, message: string) => void): void {
+  const spec = record(l.object.spec);
+  const type = str(spec.type) as IntegrationType | undefined;
+  const ref = spec.credentialsRef;
+  const place = (path: FieldPath): Place => ({ source: l.source, path });
+  if (ref === undefined) {
+    if (type && !CREDENTIAL_FREE_TYPES.has(type)) {
+      add(
+        place(['spec', 'credentialsRef']),
+        `required field is missing: a "${type}" integration needs credentials; set credentialsRef.secretName (in a cluster), credentialsRef.env or credentialsRef.file`,
+      );
+    }
+    return;
+  }
+  if (ref === null || typeof ref !== 'object' || Array.isArray(ref)) return; // the schema reports the type
+  const r = ref as Record<string, unknown>;
+  if (type && CREDENTIAL_FREE_TYPES.has(type)) {
+    add(place(['spec', 'credentialsRef']), `a "${type}" integration authenticates by trust relationship and takes no credentials; remove credentialsRef`);
+    return;
+  }
+  const sources = ['secretName', 'env', 'file'].filter((k) => r[k] !== undefined);
+  if (sources.length !== 1) {
+    add(
+      place(['spec', 'credentialsRef']),
+      sources.length === 0
+        ? 'set exactly one of secretName, env, file'
+        : `set exactly one of secretName, env, file (found ${sources.join(' and ')})`,
+    );
+  }
+  if (r.keys !== undefined && r.secretName === undefined) {
+    add(place(['spec', 'credentialsRef', 'keys']), 'keys maps credential fields to keys of a Kubernetes Secret; it needs secretName');
+  }
+}
