@@ -2,7 +2,11 @@
  * Email addresses as the platforms accept them (a practical subset of RFC 5321: no quoted local parts,
  * no IP literals). Returns what is wrong, or undefined when the address is fine.
  */
+// The common case in one regex; only an address that fails it is taken apart to say what is wrong.
+const PLAIN_EMAIL = /^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,63}$/i;
+
 export function emailProblem(email: string): string | undefined {
+  if (email.length <= 254 && PLAIN_EMAIL.test(email) && email.indexOf('@') <= 64 && !/[a-z0-9-]{64}/i.test(email)) return undefined;
   if (email.trim() !== email) return 'has leading or trailing spaces';
   const at = email.lastIndexOf('@');
   if (at === -1) return 'has no "@"';

@@ -1,4 +1,4 @@
-import { loadAll, YAMLException } from 'js-yaml';
+import { loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
 import { kindDefinitions, type KindDefinition } from './crds.js';
 import { sortDiagnostics, type Diagnostic, type Note } from './diagnostics.js';
 import { SourceLocator } from './locate.js';
@@ -74,7 +74,8 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
     }
   }
   try {
-    return { docs: loadAll(text, { filename: source.name, maxDepth: MAX_DEPTH }) };
+    // maxDepth exists in js-yaml 4.1.1+ but is missing from its type definitions.
+    return { docs: loadAll(text, undefined, { filename: source.name, maxDepth: MAX_DEPTH } as LoadOptions_) };
   } catch (err) {
     if (err instanceof YAMLException) {
       const mark = err.mark;

@@ -1,5 +1,5 @@
-import { EVENT_ID, getScalarValue, parseEvents, type Event } from 'js-yaml';
-import { pathKey, type FieldPath } from './path.js';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { FieldPath } from './path.js';
 
 export interface Position {
   line: number;
@@ -31,33 +31,13 @@ export interface LocateRequest {
   at: 'key' | 'value';
 }
 
-function nodeStart(e: Event): number {
-  let start: number;
-  switch (e.type) {
-    case EVENT_ID.SCALAR:
-      // Point at the opening quote of quoted scalars, not inside them.
-      start = e.style === 2 || e.style === 3 ? e.valueStart - 1 : e.valueStart;
-      break;
-    case EVENT_ID.MAPPING:
-    case EVENT_ID.SEQUENCE:
-      start = e.start;
-      break;
-    case EVENT_ID.ALIAS:
-      return e.anchorStart - 1;
-    default:
-      return 0;
-  }
-  for (const s of [e.anchorStart - 1, e.tagStart]) if (s >= 0 && s < start) start = s;
-  return start;
-}
-
 /**
- * Finds source positions of field paths, lazily: the loader builds plain values with no positions (fast), and
- * only a file that has problems is walked again as an event stream, visiting just the branches asked about.
+ * Finds source positions of field paths. Loading builds plain values with no positions (js-yaml: fast and
+ * lean on 100k-member files); only a file that has problems is parsed again, by `yaml`, into a document with
+ * source ranges (the same parser editors use through yaml-language-server, so positions match theirs).
  */
 export class SourceLocator {
-  private events: Event[] | undefined;
-  private docStarts: number[] | undefined;
+  private docs: Document.Parsed[] | undefined;
   private lines: LineIndex | undefined;
 
   constructor(private readonly text: string) {}
@@ -69,89 +49,44 @@ export class SourceLocator {
 
   /** Positions for each request; a path that cannot be followed resolves to its deepest located ancestor. */
   locate(requests: readonly LocateRequest[]): Position[] {
-    const byDoc = new Map<number, LocateRequest[]>();
-    for (const r of requests) {
-      const list = byDoc.get(r.doc) ?? [];
-      list.push(r);
-      byDoc.set(r.doc, list);
+    if (requests.length === 0) return [];
+    this.docs ??= parseAllDocuments(this.text, { uniqueKeys: false }) as Document.Parsed[];
+    return requests.map((r) => this.offsetToPosition(this.offsetOf(r)));
+  }
+
+  private offsetOf(r: LocateRequest): number {
+    const doc = Array.isArray(this.docs) ? this.docs[r.doc] : undefined;
+    if (!doc) return 0;
+    let node: unknown = doc.contents;
+    let offset = rangeStart(node) ?? doc.range[0];
+    for (let i = 0; i < r.path.length; i++) {
+      const part = r.path[i]!;
+      const last = i === r.path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+        if (!pair) return offset;
+        const keyStart = rangeStart(pair.key);
+        if (last && r.at === 'key' && keyStart !== undefined) return keyStart;
+        node = pair.value;
+        // `key:` with no value has no value node: point at the key.
+        offset = rangeStart(node) ?? keyStart ?? offset;
+      } else if (isSeq(node) && typeof part === 'number') {
+        node = node.items[part];
+        const start = rangeStart(node);
+        if (start === undefined) return offset;
+        offset = start;
+      } else {
+        return offset; // a scalar, or an alias: nothing further to descend into
+      }
     }
-    const found = new Map<string, number>(); // `${doc}|${at}|${pathKey}` -> offset
-    for (const [doc, list] of byDoc) this.walkDocument(doc, list, found);
-    return requests.map((r) => {
-      for (let n = r.path.length; n >= 0; n--) {
-        const sub = r.path.slice(0, n);
-        const at = n === r.path.length ? r.at : 'value';
-        const offset = found.get(`${r.doc}|${at}|${pathKey(sub)}`);
-        if (offset !== undefined) return this.offsetToPosition(offset);
-      }
-      return this.offsetToPosition(0);
-    });
+    return offset;
   }
+}
 
-  private load(): { events: Event[]; docStarts: number[] } {
-    if (!this.events || !this.docStarts) {
-      this.events = parseEvents(this.text, {});
-      this.docStarts = [];
-      this.events.forEach((e, i) => {
-        if (e.type === EVENT_ID.DOCUMENT) this.docStarts!.push(i);
-      });
-    }
-    return { events: this.events, docStarts: this.docStarts };
+function rangeStart(node: unknown): number | undefined {
+  if (isAlias(node) || isScalar(node) || isMap(node) || isSeq(node)) {
+    const range = (node as Node).range;
+    return range ? range[0] : undefined;
   }
-
-  private walkDocument(doc: number, requests: LocateRequest[], found: Map<string, number>): void {
-    const { events, docStarts } = this.load();
-    const docEvent = docStarts[doc];
-    if (docEvent === undefined) return;
-    // Every prefix of a requested path must be descended into.
-    const prefixes = new Set<string>();
-    for (const r of requests) for (let n = 0; n <= r.path.length; n++) prefixes.add(pathKey(r.path.slice(0, n)));
-    const text = this.text;
-
-    const skip = (i: number): number => {
-      const t = events[i]!.type;
-      if (t !== EVENT_ID.MAPPING && t !== EVENT_ID.SEQUENCE) return i + 1;
-      let depth = 1;
-      let j = i + 1;
-      while (depth > 0) {
-        const tt = events[j]!.type;
-        if (tt === EVENT_ID.MAPPING || tt === EVENT_ID.SEQUENCE) depth++;
-        else if (tt === EVENT_ID.POP) depth--;
-        j++;
-      }
-      return j;
-    };
-
-    const walk = (i: number, path: (string | number)[]): number => {
-      const e = events[i]!;
-      const key = pathKey(path);
-      if (!prefixes.has(key)) return skip(i);
-      found.set(`${doc}|value|${key}`, nodeStart(e));
-      if (e.type === EVENT_ID.MAPPING) {
-        let j = i + 1;
-        while (events[j]!.type !== EVENT_ID.POP) {
-          const k = events[j]!;
-          if (k.type !== EVENT_ID.SCALAR) {
-            j = skip(skip(j)); // complex keys are never part of a manifest path
-            continue;
-          }
-          const child = [...path, getScalarValue(text, k)];
-          const childKey = pathKey(child);
-          if (prefixes.has(childKey)) found.set(`${doc}|key|${childKey}`, nodeStart(k));
-          j = walk(j + 1, child);
-        }
-        return j + 1;
-      }
-      if (e.type === EVENT_ID.SEQUENCE) {
-        let j = i + 1;
-        let index = 0;
-        while (events[j]!.type !== EVENT_ID.POP) j = walk(j, [...path, index++]);
-        return j + 1;
-      }
-      return skip(i);
-    };
-
-    const first = events[docEvent + 1];
-    if (first && first.type !== EVENT_ID.POP) walk(docEvent + 1, []);
-  }
+  return undefined;
 }

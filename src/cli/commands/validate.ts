@@ -9,9 +9,11 @@ export interface ValidateOptions {
   strict: boolean;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
+
+const KIND_ORDER = ['Organization', 'Membership', 'Integration'];
 
 /** `orgctl validate`: every problem in one run, each at file:line:column; exit 1 if there is any. */
 export function runValidate(opts: ValidateOptions, io: Io): number {
@@ -37,7 +39,9 @@ export function runValidate(opts: ValidateOptions, io: Io): number {
       counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
       if (object.kind === 'Membership') people += object.spec.members.length;
     }
-    const parts = [...counts].map(([kind, n]) => `${n} ${kind}${kind === 'Membership' ? ` (${plural(people, 'person')})` : ''}`);
+    const parts = KIND_ORDER.filter((k) => counts.has(k)).map(
+      (kind) => `${plural(counts.get(kind)!, kind)}${kind === 'Membership' ? ` (${plural(people, 'person', 'people')})` : ''}`,
+    );
     io.stdout(
       `valid: ${plural(result.objects.length, 'object')} in ${plural(result.files, 'file')}${parts.length ? `: ${parts.join(', ')}` : ''}\n`,
     );

@@ -1,0 +1,11 @@
+// Runs every benchmark and prints its figures; exits 1 if any misses its target.
+import { benchValidate } from './validate.js';
+
+const benches = { validate: benchValidate };
+const only = process.argv.slice(2);
+let ok = true;
+for (const [name, fn] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue;
+  ok = fn() && ok;
+}
+process.exitCode = ok ? 0 : 1;
