@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the platform database: WAL for concurrent readers and crash safety, foreign
+ * keys on, and every pending migration applied in one transaction each. `:memory:` gives a private database.
+ */
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  if (file !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // with WAL: durable across process crashes, fsync at checkpoints
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000'); // another process (a CLI beside the server) may hold the write lock briefly
+  migrate(db);
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db): void {
+  const current = schemaVersion(db);
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this orgctl knows (${MIGRATIONS.length}); upgrade orgctl`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { systemClock, type Clock } from './clock.js';
+import { SecretBox } from './crypto.js';
+import { openDatabase, type Db } from './db.js';
+import { AuditLog } from './service/audit.js';
+import { Context } from './service/context.js';
+import { Identity } from './service/identity.js';
+import { Integrations } from './service/integrations.js';
+import { Members } from './service/members.js';
+import { Orgs } from './service/orgs.js';
+
+export interface PlatformOptions {
+  /** SQLite file, or `:memory:`. */
+  db: string;
+  clock?: Clock;
+  /** 32-byte key sealing integration credentials; default: $ORGCTL_PLATFORM_KEY, else `<db>.key` (created). */
+  key?: Buffer;
+  inviteExpiryDays?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Where the credentials key comes from. A key file next to the database is created on first use with mode
+ * 0600; copying the database without it makes stored credentials unreadable, which is the point.
+ */
+export function resolveKey(dbFile: string, env: NodeJS.ProcessEnv): Buffer {
+  const fromEnv = env.ORGCTL_PLATFORM_KEY;
+  if (fromEnv) {
+    const key = Buffer.from(fromEnv, 'base64');
+    if (key.length !== 32) throw new Error('ORGCTL_PLATFORM_KEY must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+    return key;
+  }
+  if (dbFile === ':memory:') return randomBytes(32);
+  const keyFile = `${dbFile}.key`;
+  const read = () => {
+    const key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${keyFile} does not hold a 32-byte base64 key`);
+    return key;
+  };
+  if (existsSync(keyFile)) return read();
+  const key = randomBytes(32);
+  try {
+    writeFileSync(keyFile, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return read(); // another process made it first
+    throw err;
+  }
+  return key;
+}
+
+/** The organization platform: every service module over one database and clock. */
+export class PlatformService {
+  readonly ctx: Context;
+  readonly identity: Identity;
+  readonly orgs: Orgs;
+  readonly members: Members;
+  readonly integrations: Integrations;
+  readonly audit: AuditLog;
+
+  constructor(
+    readonly db: Db,
+    clock: Clock,
+    key: Buffer,
+    inviteExpiryDays?: number,
+  ) {
+    this.ctx = new Context(db, clock);
+    this.identity = new Identity(this.ctx);
+    this.orgs = new Orgs(this.ctx, this.identity);
+    this.members = new Members(this.ctx, this.identity, inviteExpiryDays);
+    this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));
+    this.audit = new AuditLog(this.ctx);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export function openPlatform(opts: PlatformOptions): PlatformService {
+  const env = opts.env ?? process.env;
+  const key = opts.key ?? resolveKey(opts.db, env);
+  return new PlatformService(openDatabase(opts.db), opts.clock ?? systemClock, key, opts.inviteExpiryDays);
+}

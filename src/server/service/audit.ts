@@ -1,0 +1,42 @@
+import type { Actor, Context } from './context.js';
+import type { Page } from './members.js';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+/** The audit log of an organization: who changed what, when. Owners and admins read it. */
+export class AuditLog {
+  constructor(private readonly ctx: Context) {}
+
+  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; action?: string } = {}): Page<AuditEntry> {
+    const limit = opts.limit ?? 100;
+    return this.ctx.db.transaction(() => {
+      const org = this.ctx.org(ref);
+      this.ctx.require(org, actor, ['owner', 'admin'], 'read the audit log');
+      const after = opts.cursor ? Number(Buffer.from(opts.cursor, 'base64url').toString('utf8')) || 0 : 0;
+      const rows = this.ctx.db
+        .prepare(`SELECT * FROM audit WHERE org_id = ? AND id > ? ${opts.action ? 'AND action = ?' : ''} ORDER BY id LIMIT ?`)
+        .all(...(opts.action ? [org.id, after, opts.action, limit + 1] : [org.id, after, limit + 1])) as {
+        id: number;
+        at: number;
+        actor: string;
+        action: string;
+        target: string;
+        details: string;
+      }[];
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
+      return {
+        items: page.map((r) => ({ id: r.id, at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, unknown> })),
+        nextCursor: more ? Buffer.from(String(page[page.length - 1]!.id)).toString('base64url') : null,
+        stateVersion: org.version,
+      };
+    })();
+  }
+}

@@ -1,0 +1,81 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
+import { forbidden, notFound } from '../errors.js';
+
+export type Role = 'owner' | 'admin' | 'member' | 'worker';
+export const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'worker'];
+
+/** Who is calling: an authenticated user. */
+export interface Actor {
+  id: number;
+  email: string;
+  superuser: boolean;
+}
+
+export interface OrgRow {
+  id: number;
+  name: string;
+  display_name: string;
+  plan: 'freemium' | 'premium';
+  creator_id: number;
+  cache_state: 'none' | 'pending' | 'destroyed';
+  cache_pod_type: 'small' | 'medium' | 'high' | null;
+  cache_ready_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What every service module needs: the database, the clock and a few shared rules. */
+export class Context {
+  constructor(
+    readonly db: Db,
+    readonly clock: Clock,
+  ) {}
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes). */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Finds an organization by name or numeric id. */
+  org(ref: string | number): OrgRow {
+    const row =
+      typeof ref === 'number' || /^\d+$/.test(String(ref))
+        ? (this.db.prepare('SELECT * FROM orgs WHERE id = ?').get(Number(ref)) as OrgRow | undefined)
+        : (this.db.prepare('SELECT * FROM orgs WHERE name = ?').get(ref) as OrgRow | undefined);
+    if (!row) throw notFound(`organization "${ref}"`);
+    return row;
+  }
+
+  roleIn(orgId: number, userId: number): Role | undefined {
+    const row = this.db.prepare('SELECT role FROM memberships WHERE org_id = ? AND user_id = ?').get(orgId, userId) as
+      | { role: Role }
+      | undefined;
+    return row?.role;
+  }
+
+  /**
+   * The actor's role in the organization, which must be one of `allowed` (superusers pass as owners).
+   * Someone outside the organization gets 404, not 403: they may not learn what exists.
+   */
+  require(org: OrgRow, actor: Actor, allowed: readonly Role[], action: string): Role {
+    const role = actor.superuser ? 'owner' : this.roleIn(org.id, actor.id);
+    if (!role) throw notFound(`organization "${org.name}"`);
+    if (!allowed.includes(role)) throw forbidden(`a ${role} may not ${action} (needs ${allowed.join(' or ')})`);
+    return role;
+  }
+
+  /** Records a change and moves the organization's state version on. Call inside the change's transaction. */
+  audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}): void {
+    const now = this.now();
+    this.db
+      .prepare('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details));
+    if (orgId !== null) this.db.prepare('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
+  }
+}

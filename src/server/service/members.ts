@@ -1,0 +1,520 @@
+import { hashToken, newToken } from '../crypto.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
+import type { Actor, Context, OrgRow, Role } from './context.js';
+import { normalizeEmail, type Identity } from './identity.js';
+
+export const DEFAULT_INVITE_EXPIRY_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+export interface MemberView {
+  email: string;
+  role: Role;
+  firstName: string;
+  lastName: string;
+  description: string;
+  creator: boolean;
+  joinedAt: string;
+  lastConnectionAt: string | null;
+}
+
+export type InviteStatus = 'pending' | 'expired' | 'accepted' | 'cancelled';
+
+export interface InviteView {
+  id: number;
+  email: string;
+  role: Role;
+  status: InviteStatus;
+  firstName: string;
+  lastName: string;
+  description: string;
+  projects: { project: string; role: string }[];
+  expiresAt: string;
+  sendCount: number;
+  createdAt: string;
+  lastSentAt: string;
+  createdBy: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+  /** The organization's state version when the page was read: equal on every page = a consistent read. */
+  stateVersion: number;
+}
+
+export interface InviteRequest {
+  email: string;
+  role: Role;
+  firstName?: string;
+  lastName?: string;
+  description?: string;
+  projects?: { project: string; role: 'manager' | 'annotator' | 'reviewer' }[];
+}
+
+export interface MemberUpdate {
+  email: string;
+  role?: Role;
+  firstName?: string;
+  lastName?: string;
+  description?: string;
+}
+
+/** One item of a batch: done, or the error it would have got alone. Batches never fail as a whole. */
+export type BatchResult<T> = { email: string; ok: true; result: T } | { email: string; ok: false; error: { status: number; code: string; message: string } };
+
+interface InviteRow {
+  id: number;
+  org_id: number;
+  email: string;
+  role: Role;
+  first_name: string;
+  last_name: string;
+  description: string;
+  projects: string;
+  status: 'pending' | 'accepted' | 'cancelled';
+  token_hash: string;
+  expires_at: number;
+  send_count: number;
+  created_by: number;
+  created_at: number;
+  updated_at: number;
+  last_sent_at: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function decodeCursor(cursor: string | undefined): string {
+  if (!cursor) return '';
+  try {
+    return Buffer.from(cursor, 'base64url').toString('utf8');
+  } catch {
+    throw badRequest('invalid cursor', 'cursor');
+  }
+}
+export const encodeCursor = (key: string) => Buffer.from(key, 'utf8').toString('base64url');
+
+/**
+ * Members and invites of an organization, with the platforms' rules: owners and admins manage people; only
+ * an owner grants or takes away `owner`; an admin never touches an owner; the creator is never removed or
+ * demoted; an organization always keeps an owner; someone left with no organization gets an Untitled one.
+ */
+export class Members {
+  constructor(
+    private readonly ctx: Context,
+    private readonly identity: Identity,
+    private readonly inviteExpiryDays: number = DEFAULT_INVITE_EXPIRY_DAYS,
+  ) {}
+
+  // ---- reading ----------------------------------------------------------------------------------------
+
+  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; role?: Role } = {}): Page<MemberView> {
+    const limit = opts.limit ?? 100;
+    // One read transaction: the page and the version come from the same snapshot.
+    return this.ctx.db.transaction(() => {
+      const org = this.ctx.org(ref);
+      this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list members');
+      const after = decodeCursor(opts.cursor);
+      const rows = this.ctx.db
+        .prepare(
+          `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+           FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
+           ORDER BY m.email LIMIT ?`,
+        )
+        .all(...(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1])) as {
+        email: string;
+        role: Role;
+        joined_at: number;
+        user_id: number;
+        first_name: string;
+        last_name: string;
+        description: string;
+        last_connection_at: number | null;
+      }[];
+      const more = rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
+        email: r.email,
+        role: r.role,
+        firstName: r.first_name,
+        lastName: r.last_name,
+        description: r.description,
+        creator: r.user_id === org.creator_id,
+        joinedAt: iso(r.joined_at),
+        lastConnectionAt: r.last_connection_at === null ? null : iso(r.last_connection_at),
+      }));
+      return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.email) : null, stateVersion: org.version };
+    })();
+  }
+
+  listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open' } = {}): Page<InviteView> {
+    const limit = opts.limit ?? 100;
+    return this.ctx.db.transaction(() => {
+      const org = this.ctx.org(ref);
+      this.ctx.require(org, actor, ['owner', 'admin'], 'list invites');
+      const now = this.ctx.now();
+      const [after, afterId] = splitInviteCursor(decodeCursor(opts.cursor));
+      let where = '';
+      const args: unknown[] = [org.id, after, after, afterId];
+      switch (opts.status) {
+        case 'open':
+          where = "AND status = 'pending'";
+          break;
+        case 'pending':
+          where = "AND status = 'pending' AND expires_at > ?";
+          args.push(now);
+          break;
+        case 'expired':
+          where = "AND status = 'pending' AND expires_at <= ?";
+          args.push(now);
+          break;
+        case 'accepted':
+        case 'cancelled':
+          where = 'AND status = ?';
+          args.push(opts.status);
+          break;
+        default:
+      }
+      args.push(limit + 1);
+      const rows = this.ctx.db
+        .prepare(`SELECT * FROM invites WHERE org_id = ? AND (email > ? OR (email = ? AND id > ?)) ${where} ORDER BY email, id LIMIT ?`)
+        .all(...args) as InviteRow[];
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => this.inviteView(r)),
+        nextCursor: more && last ? encodeCursor(`${last.email}\u0000${last.id}`) : null,
+        stateVersion: org.version,
+      };
+    })();
+  }
+
+  private inviteView(r: InviteRow): InviteView {
+    const projects = JSON.parse(r.projects) as { projectId: number; role: string }[];
+    const names = projects.map((p) => {
+      const row = this.ctx.db.prepare('SELECT name FROM projects WHERE id = ?').get(p.projectId) as { name: string } | undefined;
+      return { project: row?.name ?? String(p.projectId), role: p.role };
+    });
+    return {
+      id: r.id,
+      email: r.email,
+      role: r.role,
+      status: r.status === 'pending' && r.expires_at <= this.ctx.now() ? 'expired' : r.status,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      description: r.description,
+      projects: names,
+      expiresAt: iso(r.expires_at),
+      sendCount: r.send_count,
+      createdAt: iso(r.created_at),
+      lastSentAt: iso(r.last_sent_at),
+      createdBy: this.identity.userById(r.created_by).email,
+    };
+  }
+
+  // ---- invites ----------------------------------------------------------------------------------------
+
+  /** Invites many people in one transaction; each email gets its own result. */
+  invite(actor: Actor, ref: string, requests: InviteRequest[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
+      return requests.map((req) => this.each(req.email, () => this.inviteOne(actor, role, org, req, opts.expiresInDays)));
+    });
+  }
+
+  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
+    const email = normalizeEmail(req.email);
+    if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
+    if (this.ctx.db.prepare('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
+      throw conflict('already_member', `${email} is already a member of "${org.name}"`);
+    }
+    const open = this.openInvite(org.id, email);
+    if (open) {
+      throw conflict('invite_exists', `${email} already has an open invite to "${org.name}"; resend or cancel it`, { inviteId: open.id });
+    }
+    const projects = this.resolveProjects(org, req.projects ?? []);
+    const now = this.ctx.now();
+    const token = newToken('invite');
+    const expires = now + (expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
+    const info = this.ctx.db
+      .prepare(
+        `INSERT INTO invites (org_id, email, role, first_name, last_name, description, projects, status, token_hash,
+           expires_at, send_count, created_by, created_at, updated_at, last_sent_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?, ?)`,
+      )
+      .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), hashToken(token), expires, actor.id, now, now, now);
+    const id = Number(info.lastInsertRowid);
+    this.send(org.id, id, email, token);
+    this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
+    return this.inviteView(this.inviteById(id));
+  }
+
+  /**
+   * Sends an open invite again with a new link and expiry (the only way to revive an expired one); `role`
+   * or profile changes ride along, so a pending invite with the wrong role is fixed in the same call.
+   */
+  resend(actor: Actor, ref: string, requests: ({ email: string } & Partial<Omit<InviteRequest, 'email'>>)[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
+      return requests.map((req) =>
+        this.each(req.email, () => {
+          const email = normalizeEmail(req.email);
+          const inv = this.openInvite(org.id, email);
+          if (!inv) throw notFound(`open invite for ${email} in "${org.name}"`);
+          const role = req.role ?? inv.role;
+          if ((role === 'owner' || inv.role === 'owner') && actorRole !== 'owner') throw forbidden('only an owner may manage an owner invite');
+          const projects = req.projects ? JSON.stringify(this.resolveProjects(org, req.projects)) : inv.projects;
+          const now = this.ctx.now();
+          const token = newToken('invite');
+          this.ctx.db
+            .prepare(
+              `UPDATE invites SET role = ?, first_name = ?, last_name = ?, description = ?, projects = ?, token_hash = ?,
+                 expires_at = ?, send_count = send_count + 1, updated_at = ?, last_sent_at = ? WHERE id = ?`,
+            )
+            .run(
+              role,
+              req.firstName ?? inv.first_name,
+              req.lastName ?? inv.last_name,
+              req.description ?? inv.description,
+              projects,
+              hashToken(token),
+              now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS,
+              now,
+              now,
+              inv.id,
+            );
+          this.send(org.id, inv.id, email, token);
+          this.ctx.audit(org.id, actor, 'invite.resend', email, { inviteId: inv.id, role, ...(role !== inv.role ? { previousRole: inv.role } : {}) });
+          return this.inviteView(this.inviteById(inv.id));
+        }),
+      );
+    });
+  }
+
+  cancel(actor: Actor, ref: string, emails: string[]): BatchResult<InviteView>[] {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'cancel invites');
+      return emails.map((raw) =>
+        this.each(raw, () => {
+          const email = normalizeEmail(raw);
+          const inv = this.openInvite(org.id, email);
+          if (!inv) throw notFound(`open invite for ${email} in "${org.name}"`);
+          if (inv.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may cancel an owner invite');
+          this.ctx.db.prepare("UPDATE invites SET status = 'cancelled', updated_at = ? WHERE id = ?").run(this.ctx.now(), inv.id);
+          this.ctx.audit(org.id, actor, 'invite.cancel', email, { inviteId: inv.id });
+          return this.inviteView(this.inviteById(inv.id));
+        }),
+      );
+    });
+  }
+
+  /** The invited person follows their link: they become a member with the invited role and projects. */
+  acceptByToken(token: string): { organization: string; email: string; role: Role } {
+    return this.ctx.write(() => {
+      const inv = this.ctx.db.prepare('SELECT * FROM invites WHERE token_hash = ?').get(hashToken(token)) as InviteRow | undefined;
+      if (!inv) throw notFound('invite');
+      return this.accept(inv);
+    });
+  }
+
+  /** Accepting on someone's behalf: the platform operator (superuser), or the invited person themselves. */
+  acceptByEmail(actor: Actor, ref: string, rawEmail: string): { organization: string; email: string; role: Role } {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const email = normalizeEmail(rawEmail);
+      if (!actor.superuser && actor.email !== email) throw forbidden('only the invited person or a platform superuser may accept an invite');
+      const inv = this.openInvite(org.id, email);
+      if (!inv) throw notFound(`open invite for ${email} in "${org.name}"`);
+      return this.accept(inv);
+    });
+  }
+
+  private accept(inv: InviteRow): { organization: string; email: string; role: Role } {
+    const org = this.ctx.org(inv.org_id);
+    if (inv.status !== 'pending') throw conflict(`invite_${inv.status}`, `this invite was ${inv.status}`);
+    const now = this.ctx.now();
+    if (inv.expires_at <= now) throw new ApiError(410, 'invite_expired', 'this invite has expired; ask for it to be resent');
+    const user = this.identity.ensureUser(inv.email, { firstName: inv.first_name, lastName: inv.last_name, description: inv.description });
+    if (!this.ctx.roleIn(org.id, user.id)) {
+      this.ctx.db
+        .prepare('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
+        .run(org.id, user.email, user.id, inv.role, now);
+    }
+    for (const p of JSON.parse(inv.projects) as { projectId: number; role: string }[]) {
+      const exists = this.ctx.db.prepare('SELECT 1 FROM projects WHERE id = ? AND org_id = ?').get(p.projectId, org.id);
+      if (exists) {
+        this.ctx.db
+          .prepare('INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET role = excluded.role')
+          .run(p.projectId, user.id, p.role);
+      }
+    }
+    this.ctx.db.prepare("UPDATE invites SET status = 'accepted', updated_at = ? WHERE id = ?").run(now, inv.id);
+    this.identity.ensureHasOrganization(user.id);
+    this.ctx.audit(org.id, inv.email, 'invite.accept', inv.email, { inviteId: inv.id, role: inv.role });
+    return { organization: org.name, email: inv.email, role: inv.role };
+  }
+
+  /** The platform's sent mail for an address (superusers only): how demos and tests receive invite links. */
+  outbox(actor: Actor, rawEmail: string): { at: string; organization: string; inviteId: number; token: string }[] {
+    if (!actor.superuser) throw forbidden('only a platform superuser may read the outbox');
+    const rows = this.ctx.db
+      .prepare('SELECT x.at, o.name, x.invite_id, x.token FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
+      .all(normalizeEmail(rawEmail)) as { at: number; name: string; invite_id: number; token: string }[];
+    return rows.map((r) => ({ at: iso(r.at), organization: r.name, inviteId: r.invite_id, token: r.token }));
+  }
+
+  // ---- members ----------------------------------------------------------------------------------------
+
+  /** Changes roles and profiles of many members in one transaction. */
+  update(actor: Actor, ref: string, updates: MemberUpdate[]): BatchResult<MemberView>[] {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'change members');
+      return updates.map((u) =>
+        this.each(u.email, () => {
+          const email = normalizeEmail(u.email);
+          const target = this.member(org, email);
+          if (u.role !== undefined && u.role !== target.role) {
+            if ((u.role === 'owner' || target.role === 'owner') && actorRole !== 'owner') {
+              throw forbidden(target.role === 'owner' ? 'an admin may not change an owner' : 'only an owner may grant owner');
+            }
+            if (target.user_id === org.creator_id) throw forbidden(`${email} created "${org.name}" and stays its owner`);
+            if (target.role === 'owner') this.keepAnOwner(org, email);
+            this.ctx.db.prepare('UPDATE memberships SET role = ? WHERE org_id = ? AND email = ?').run(u.role, org.id, email);
+            this.ctx.audit(org.id, actor, 'member.role', email, { from: target.role, to: u.role });
+          }
+          const profile: [string, string | undefined, string][] = [
+            ['first_name', u.firstName, target.first_name],
+            ['last_name', u.lastName, target.last_name],
+            ['description', u.description, target.description],
+          ];
+          const changed = profile.filter(([, v, old]) => v !== undefined && v !== old);
+          if (changed.length) {
+            if (target.role === 'owner' && actorRole !== 'owner') throw forbidden('an admin may not change an owner');
+            for (const [col, v] of changed) this.ctx.db.prepare(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, target.user_id);
+            this.ctx.audit(org.id, actor, 'member.profile', email, { fields: changed.map(([c]) => c) });
+          }
+          return this.memberView(org, email);
+        }),
+      );
+    });
+  }
+
+  /** Removes many members in one transaction. Anyone may remove themselves (but the creator). */
+  remove(actor: Actor, ref: string, emails: string[]): BatchResult<{ email: string }>[] {
+    return this.ctx.write(() => {
+      const org = this.ctx.org(ref);
+      const actorRole = actor.superuser ? 'owner' : this.ctx.roleIn(org.id, actor.id);
+      if (!actorRole) throw notFound(`organization "${org.name}"`);
+      return emails.map((raw) =>
+        this.each(raw, () => {
+          const email = normalizeEmail(raw);
+          const target = this.member(org, email);
+          const self = target.user_id === actor.id;
+          if (!self && actorRole !== 'owner' && actorRole !== 'admin') throw forbidden(`a ${actorRole} may not remove members (needs owner or admin)`);
+          if (target.user_id === org.creator_id) throw forbidden(`${email} created "${org.name}" and cannot be removed`);
+          if (target.role === 'owner' && actorRole !== 'owner' && !self) throw forbidden('an admin may not remove an owner');
+          if (target.role === 'owner') this.keepAnOwner(org, email);
+          this.ctx.db.prepare('DELETE FROM memberships WHERE org_id = ? AND email = ?').run(org.id, email);
+          this.ctx.db
+            .prepare('DELETE FROM project_members WHERE user_id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)')
+            .run(target.user_id, org.id);
+          this.ctx.db
+            .prepare('DELETE FROM group_members WHERE user_id = ? AND group_id IN (SELECT id FROM groups WHERE org_id = ?)')
+            .run(target.user_id, org.id);
+          this.ctx.audit(org.id, actor, 'member.remove', email, { role: target.role });
+          this.identity.ensureHasOrganization(target.user_id);
+          return { email };
+        }),
+      );
+    });
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------
+
+  /** Runs one batch item in a savepoint: its failure undoes only its own writes. */
+  private each<T>(email: string, fn: () => T): BatchResult<T> {
+    try {
+      return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.db.transaction(fn)() };
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return { email: normalizeEmail(String(email)), ok: false, error: { status: err.status, code: err.code, message: err.message } };
+    }
+  }
+
+  private member(org: OrgRow, email: string) {
+    const row = this.ctx.db
+      .prepare(
+        `SELECT m.role, m.user_id, u.first_name, u.last_name, u.description FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = ? AND m.email = ?`,
+      )
+      .get(org.id, email) as { role: Role; user_id: number; first_name: string; last_name: string; description: string } | undefined;
+    if (!row) throw notFound(`member ${email} of "${org.name}"`);
+    return row;
+  }
+
+  private memberView(org: OrgRow, email: string): MemberView {
+    const r = this.ctx.db
+      .prepare(
+        `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+         FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND m.email = ?`,
+      )
+      .get(org.id, email) as {
+      email: string;
+      role: Role;
+      joined_at: number;
+      user_id: number;
+      first_name: string;
+      last_name: string;
+      description: string;
+      last_connection_at: number | null;
+    };
+    return {
+      email: r.email,
+      role: r.role,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      description: r.description,
+      creator: r.user_id === org.creator_id,
+      joinedAt: iso(r.joined_at),
+      lastConnectionAt: r.last_connection_at === null ? null : iso(r.last_connection_at),
+    };
+  }
+
+  private keepAnOwner(org: OrgRow, leaving: string): void {
+    const others = this.ctx.db
+      .prepare("SELECT COUNT(*) AS n FROM memberships WHERE org_id = ? AND role = 'owner' AND email != ?")
+      .get(org.id, leaving) as { n: number };
+    if (others.n === 0) throw conflict('last_owner', `${leaving} is the last owner of "${org.name}"; make someone else owner first`);
+  }
+
+  private openInvite(orgId: number, email: string): InviteRow | undefined {
+    return this.ctx.db.prepare("SELECT * FROM invites WHERE org_id = ? AND email = ? AND status = 'pending'").get(orgId, email) as InviteRow | undefined;
+  }
+
+  private inviteById(id: number): InviteRow {
+    return this.ctx.db.prepare('SELECT * FROM invites WHERE id = ?').get(id) as InviteRow;
+  }
+
+  private resolveProjects(org: OrgRow, projects: { project: string; role: string }[]): { projectId: number; role: string }[] {
+    return projects.map((p) => {
+      const row = this.ctx.db.prepare('SELECT id FROM projects WHERE org_id = ? AND name = ?').get(org.id, p.project) as { id: number } | undefined;
+      if (!row) throw badRequest(`project "${p.project}" does not exist in "${org.name}"`, 'projects');
+      return { projectId: row.id, role: p.role };
+    });
+  }
+
+  private send(orgId: number, inviteId: number, email: string, token: string): void {
+    this.ctx.db.prepare('INSERT INTO outbox (at, to_email, org_id, invite_id, token) VALUES (?, ?, ?, ?, ?)').run(this.ctx.now(), email, orgId, inviteId, token);
+  }
+}
+
+function splitInviteCursor(raw: string): [string, number] {
+  if (!raw) return ['', 0];
+  const i = raw.lastIndexOf('\u0000');
+  return i === -1 ? [raw, 0] : [raw.slice(0, i), Number(raw.slice(i + 1)) || 0];
+}
