@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { runInviteAccept, runPlatformInit, runServe, runTokenCreate } from './commands/platform.js';
 import { runSchema } from './commands/schema.js';
 import { runValidate } from './commands/validate.js';
 import { ExitCode, UserError, type Io } from './io.js';
@@ -32,6 +33,47 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('[kind]', 'one kind (Organization, Membership, Integration); default: all kinds in one schema')
     .option('--out <dir>', 'write one file per kind (and orgctl.json for all) into this directory')
     .action((kind: string | undefined, opts: { out?: string }) => setExit(runSchema(kind, opts, io)));
+
+  const platform = program.command('platform').description('run and administer the built-in organization platform');
+  const dbOption = () => new Option('--db <file>', 'SQLite database file (":memory:" for a throwaway one)').default('.orgctl/platform.db');
+  platform
+    .command('serve')
+    .description('serve the platform REST API until SIGINT/SIGTERM')
+    .addOption(dbOption())
+    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--invite-expiry-days <n>', 'days before an invite expires', '7')
+    .option('--log', 'log requests as JSON lines on stderr', false)
+    .action(async (opts: { db: string; port: string; host: string; inviteExpiryDays: string; log: boolean }) => setExit(await runServe(opts, io)));
+  platform
+    .command('init')
+    .description('create the first organization, its owner and a token on a fresh database')
+    .addOption(dbOption())
+    .requiredOption('--org <name>', 'name of the first organization')
+    .option('--owner <email>', 'owner (default: $ORGCTL_USER, git config user.email, admin@localhost)')
+    .option('--display-name <text>', 'display name of the organization')
+    .option('--plan <plan>', 'freemium or premium')
+    .action((opts: { db: string; org: string; owner?: string; displayName?: string; plan?: string }) => setExit(runPlatformInit(opts, io)));
+  platform
+    .command('token')
+    .description('manage API tokens')
+    .command('create')
+    .description('create a bearer token for a user (the user is created if new); prints it once')
+    .addOption(dbOption())
+    .requiredOption('--user <email>', 'the user the token acts as')
+    .option('--name <name>', 'a label for the token', 'cli')
+    .option('--superuser', 'the user is a platform operator', false)
+    .action((opts: { db: string; user: string; name: string; superuser: boolean }) => setExit(runTokenCreate(opts, io)));
+  platform
+    .command('invites')
+    .description('act on invites as the invited person (demos and tests)')
+    .command('accept')
+    .description('accept the open invite of EMAIL to ORG')
+    .requiredOption('--org <name>', 'organization')
+    .requiredOption('--email <email>', 'the invited address')
+    .addOption(dbOption())
+    .option('--platform <url>', 'platform URL (default: $ORGCTL_PLATFORM, else the --db file); needs ORGCTL_TOKEN')
+    .action(async (opts: { org: string; email: string; db: string; platform?: string }) => setExit(await runInviteAccept(opts, io)));
 
   program
     .command('version')
