@@ -1,11 +1,12 @@
 // Runs every benchmark and prints its figures; exits 1 if any misses its target.
+import { benchPlatform } from './platform.js';
 import { benchValidate } from './validate.js';
 
-const benches = { validate: benchValidate };
+const benches = { validate: benchValidate, platform: benchPlatform };
 const only = process.argv.slice(2);
 let ok = true;
 for (const [name, fn] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
-  ok = fn() && ok;
+  ok = (await fn()) && ok;
 }
 process.exitCode = ok ? 0 : 1;

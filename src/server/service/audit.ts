@@ -20,8 +20,8 @@ export class AuditLog {
       const org = this.ctx.org(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'read the audit log');
       const after = opts.cursor ? Number(Buffer.from(opts.cursor, 'base64url').toString('utf8')) || 0 : 0;
-      const rows = this.ctx.db
-        .prepare(`SELECT * FROM audit WHERE org_id = ? AND id > ? ${opts.action ? 'AND action = ?' : ''} ORDER BY id LIMIT ?`)
+      const rows = this.ctx
+        .stmt(`SELECT * FROM audit WHERE org_id = ? AND id > ? ${opts.action ? 'AND action = ?' : ''} ORDER BY id LIMIT ?`)
         .all(...(opts.action ? [org.id, after, opts.action, limit + 1] : [org.id, after, limit + 1])) as {
         id: number;
         at: number;

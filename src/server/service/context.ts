@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
 import { forbidden, notFound } from '../errors.js';
 
@@ -28,10 +29,27 @@ export interface OrgRow {
 
 /** What every service module needs: the database, the clock and a few shared rules. */
 export class Context {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     readonly db: Db,
     readonly clock: Clock,
   ) {}
+
+  /** A prepared statement, compiled once per SQL text: preparing costs more than running most queries. */
+  stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  /** Like stmt, but rows come back as arrays: about 3x faster for long lists (no per-row property maps). */
+  rawStmt(sql: string): Statement {
+    const key = `raw\u0000${sql}`;
+    let s = this.statements.get(key);
+    if (!s) this.statements.set(key, (s = this.db.prepare(sql).raw(true)));
+    return s;
+  }
 
   now(): number {
     return this.clock.now();
@@ -46,14 +64,14 @@ export class Context {
   org(ref: string | number): OrgRow {
     const row =
       typeof ref === 'number' || /^\d+$/.test(String(ref))
-        ? (this.db.prepare('SELECT * FROM orgs WHERE id = ?').get(Number(ref)) as OrgRow | undefined)
-        : (this.db.prepare('SELECT * FROM orgs WHERE name = ?').get(ref) as OrgRow | undefined);
+        ? (this.stmt('SELECT * FROM orgs WHERE id = ?').get(Number(ref)) as OrgRow | undefined)
+        : (this.stmt('SELECT * FROM orgs WHERE name = ?').get(ref) as OrgRow | undefined);
     if (!row) throw notFound(`organization "${ref}"`);
     return row;
   }
 
   roleIn(orgId: number, userId: number): Role | undefined {
-    const row = this.db.prepare('SELECT role FROM memberships WHERE org_id = ? AND user_id = ?').get(orgId, userId) as
+    const row = this.stmt('SELECT role FROM memberships WHERE org_id = ? AND user_id = ?').get(orgId, userId) as
       | { role: Role }
       | undefined;
     return row?.role;
@@ -73,9 +91,9 @@ export class Context {
   /** Records a change and moves the organization's state version on. Call inside the change's transaction. */
   audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}): void {
     const now = this.now();
-    this.db
-      .prepare('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
+    this
+      .stmt('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
       .run(orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details));
-    if (orgId !== null) this.db.prepare('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
+    if (orgId !== null) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
   }
 }

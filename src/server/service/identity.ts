@@ -28,11 +28,11 @@ export class Identity {
   constructor(private readonly ctx: Context) {}
 
   userByEmail(email: string): UserRow | undefined {
-    return this.ctx.db.prepare('SELECT * FROM users WHERE email = ?').get(normalizeEmail(email)) as UserRow | undefined;
+    return this.ctx.stmt('SELECT * FROM users WHERE email = ?').get(normalizeEmail(email)) as UserRow | undefined;
   }
 
   userById(id: number): UserRow {
-    const u = this.ctx.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const u = this.ctx.stmt('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     if (!u) throw notFound(`user ${id}`);
     return u;
   }
@@ -40,14 +40,14 @@ export class Identity {
   /** Inserts an organization with `creator` as its owner. Call inside a write transaction. */
   insertOrg(creator: { id: number; email: string }, name: string, displayName: string, plan: 'freemium' | 'premium'): OrgRow {
     const now = this.ctx.now();
-    const info = this.ctx.db
-      .prepare('INSERT INTO orgs (name, display_name, plan, creator_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = this.ctx
+      .stmt('INSERT INTO orgs (name, display_name, plan, creator_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(name, displayName, plan, creator.id, now, now);
     const orgId = Number(info.lastInsertRowid);
-    this.ctx.db
-      .prepare('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
+    this.ctx
+      .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
       .run(orgId, creator.email, creator.id, 'owner', now);
-    this.ctx.db.prepare('UPDATE users SET active_org_id = COALESCE(active_org_id, ?) WHERE id = ?').run(orgId, creator.id);
+    this.ctx.stmt('UPDATE users SET active_org_id = COALESCE(active_org_id, ?) WHERE id = ?').run(orgId, creator.id);
     this.ctx.audit(orgId, creator.email, 'org.create', name, { displayName, plan });
     return this.ctx.org(orgId);
   }
@@ -57,28 +57,28 @@ export class Identity {
    * (as Ango Hub does), owned and created by them, and it becomes their active one.
    */
   ensureHasOrganization(userId: number): void {
-    const count = (this.ctx.db.prepare('SELECT COUNT(*) AS n FROM memberships WHERE user_id = ?').get(userId) as { n: number }).n;
+    const count = (this.ctx.stmt('SELECT COUNT(*) AS n FROM memberships WHERE user_id = ?').get(userId) as { n: number }).n;
     const user = this.userById(userId);
     if (count === 0) {
       const name = this.freeOrgName(`untitled-${user.id}`);
       const org = this.insertOrg(user, name, 'Untitled Organization', 'freemium');
-      this.ctx.db.prepare('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, userId);
+      this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, userId);
       return;
     }
     const active = user.active_org_id;
     const stillMember = active !== null && this.ctx.roleIn(active, userId) !== undefined;
     if (!stillMember) {
-      const first = this.ctx.db.prepare('SELECT org_id FROM memberships WHERE user_id = ? ORDER BY joined_at, org_id LIMIT 1').get(userId) as {
+      const first = this.ctx.stmt('SELECT org_id FROM memberships WHERE user_id = ? ORDER BY joined_at, org_id LIMIT 1').get(userId) as {
         org_id: number;
       };
-      this.ctx.db.prepare('UPDATE users SET active_org_id = ? WHERE id = ?').run(first.org_id, userId);
+      this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(first.org_id, userId);
     }
   }
 
   private freeOrgName(base: string): string {
     for (let n = 0; ; n++) {
       const name = n === 0 ? base : `${base}-${n}`;
-      if (!this.ctx.db.prepare('SELECT 1 FROM orgs WHERE name = ?').get(name)) return name;
+      if (!this.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(name)) return name;
     }
   }
 
@@ -87,11 +87,11 @@ export class Identity {
     const normalized = normalizeEmail(email);
     const existing = this.userByEmail(normalized);
     if (existing) {
-      if (superuser && !existing.superuser) this.ctx.db.prepare('UPDATE users SET superuser = 1 WHERE id = ?').run(existing.id);
+      if (superuser && !existing.superuser) this.ctx.stmt('UPDATE users SET superuser = 1 WHERE id = ?').run(existing.id);
       return this.userById(existing.id);
     }
-    const info = this.ctx.db
-      .prepare('INSERT INTO users (email, first_name, last_name, description, superuser, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = this.ctx
+      .stmt('INSERT INTO users (email, first_name, last_name, description, superuser, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(normalized, profile.firstName ?? '', profile.lastName ?? '', profile.description ?? '', superuser ? 1 : 0, this.ctx.now());
     return this.userById(Number(info.lastInsertRowid));
   }
@@ -102,8 +102,8 @@ export class Identity {
       const user = this.ensureUser(email, {}, opts.superuser ?? false);
       this.ensureHasOrganization(user.id);
       const token = newToken('orgctl');
-      this.ctx.db
-        .prepare('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)')
+      this.ctx
+        .stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)')
         .run(user.id, name, hashToken(token), this.ctx.now());
       return { token, user: this.userById(user.id) };
     });
@@ -112,8 +112,8 @@ export class Identity {
   /** Resolves a bearer token to its user, recording the connection (at most once a minute). */
   authenticate(token: string | undefined): Actor {
     if (!token) throw unauthorized();
-    const row = this.ctx.db
-      .prepare(
+    const row = this.ctx
+      .stmt(
         `SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.superuser, u.last_connection_at
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL`,
       )
@@ -123,8 +123,8 @@ export class Identity {
     if (!row) throw unauthorized();
     const now = this.ctx.now();
     if (row.last_connection_at === null || now - row.last_connection_at >= CONNECTION_RESOLUTION_MS) {
-      this.ctx.db.prepare('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
-      this.ctx.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
+      this.ctx.stmt('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
+      this.ctx.stmt('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
     }
     return { id: row.id, email: row.email, superuser: row.superuser === 1 };
   }
@@ -136,21 +136,21 @@ export class Identity {
   init(opts: { org: string; displayName?: string; plan?: 'freemium' | 'premium'; ownerEmail: string }): { token: string; org: OrgRow; user: UserRow } {
     if (!ORG_NAME.test(opts.org)) throw badRequest(`invalid organization name "${opts.org}": use lower-case letters, digits and "-"`, 'org');
     return this.ctx.write(() => {
-      if (this.ctx.db.prepare('SELECT 1 FROM orgs LIMIT 1').get()) {
+      if (this.ctx.stmt('SELECT 1 FROM orgs LIMIT 1').get()) {
         throw conflict('already_initialized', 'the platform already has organizations; create tokens with `orgctl platform token create`');
       }
       const user = this.ensureUser(opts.ownerEmail, {}, true);
       const org = this.insertOrg(user, opts.org, opts.displayName ?? opts.org, opts.plan ?? 'freemium');
       const token = newToken('orgctl');
-      this.ctx.db.prepare('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)').run(user.id, 'init', hashToken(token), this.ctx.now());
+      this.ctx.stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)').run(user.id, 'init', hashToken(token), this.ctx.now());
       return { token, org, user: this.userById(user.id) };
     });
   }
 
   me(actor: Actor): MeView {
     const user = this.userById(actor.id);
-    const orgs = this.ctx.db
-      .prepare('SELECT o.name, o.display_name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name')
+    const orgs = this.ctx
+      .stmt('SELECT o.name, o.display_name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name')
       .all(actor.id) as { name: string; display_name: string; role: Role }[];
     const active = user.active_org_id === null ? null : this.ctx.org(user.active_org_id).name;
     return {
@@ -167,7 +167,7 @@ export class Identity {
     this.ctx.write(() => {
       const org = this.ctx.org(orgRef);
       if (!this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${orgRef}"`);
-      this.ctx.db.prepare('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
+      this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
     });
     return this.me(actor);
   }

@@ -44,7 +44,7 @@ export class Integrations {
     return this.ctx.db.transaction(() => {
       const org = this.ctx.org(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list integrations');
-      const rows = this.ctx.db.prepare('SELECT * FROM integrations WHERE org_id = ? ORDER BY name').all(org.id) as IntegrationRow[];
+      const rows = this.ctx.stmt('SELECT * FROM integrations WHERE org_id = ? ORDER BY name').all(org.id) as IntegrationRow[];
       return { items: rows.map((r) => this.view(r)), stateVersion: org.version };
     })();
   }
@@ -63,13 +63,13 @@ export class Integrations {
     return this.ctx.write(() => {
       const org = this.ctx.org(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'create integrations');
-      if (this.ctx.db.prepare('SELECT 1 FROM integrations WHERE org_id = ? AND name = ?').get(org.id, body.name)) {
+      if (this.ctx.stmt('SELECT 1 FROM integrations WHERE org_id = ? AND name = ?').get(org.id, body.name)) {
         throw conflict('already_exists', `integration "${body.name}" already exists in "${org.name}"`);
       }
       const now = this.ctx.now();
       const sealed = this.seal(body.credentials);
-      const info = this.ctx.db
-        .prepare(
+      const info = this.ctx
+        .stmt(
           `INSERT INTO integrations (org_id, name, type, options, credentials, fingerprint, created_by, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -86,16 +86,16 @@ export class Integrations {
       const row = this.row(org, name);
       const changed: string[] = [];
       if (body.options !== undefined && JSON.stringify(body.options) !== row.options) {
-        this.ctx.db.prepare('UPDATE integrations SET options = ? WHERE id = ?').run(JSON.stringify(body.options), row.id);
+        this.ctx.stmt('UPDATE integrations SET options = ? WHERE id = ?').run(JSON.stringify(body.options), row.id);
         changed.push('options');
       }
       if (body.credentials !== undefined) {
         const sealed = this.seal(body.credentials);
-        this.ctx.db.prepare('UPDATE integrations SET credentials = ?, fingerprint = ? WHERE id = ?').run(sealed.credentials, sealed.fingerprint, row.id);
+        this.ctx.stmt('UPDATE integrations SET credentials = ?, fingerprint = ? WHERE id = ?').run(sealed.credentials, sealed.fingerprint, row.id);
         changed.push('credentials');
       }
       if (changed.length) {
-        this.ctx.db.prepare('UPDATE integrations SET updated_at = ? WHERE id = ?').run(this.ctx.now(), row.id);
+        this.ctx.stmt('UPDATE integrations SET updated_at = ? WHERE id = ?').run(this.ctx.now(), row.id);
         this.ctx.audit(org.id, actor, 'integration.update', name, { changed });
       }
       return this.view(this.byId(row.id));
@@ -107,7 +107,7 @@ export class Integrations {
       const org = this.ctx.org(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'delete integrations');
       const row = this.row(org, name);
-      this.ctx.db.prepare('DELETE FROM integrations WHERE id = ?').run(row.id);
+      this.ctx.stmt('DELETE FROM integrations WHERE id = ?').run(row.id);
       this.ctx.audit(org.id, actor, 'integration.delete', name, { type: row.type });
     });
   }
@@ -122,13 +122,13 @@ export class Integrations {
   }
 
   private row(org: OrgRow, name: string): IntegrationRow {
-    const row = this.ctx.db.prepare('SELECT * FROM integrations WHERE org_id = ? AND name = ?').get(org.id, name) as IntegrationRow | undefined;
+    const row = this.ctx.stmt('SELECT * FROM integrations WHERE org_id = ? AND name = ?').get(org.id, name) as IntegrationRow | undefined;
     if (!row) throw notFound(`integration "${name}" in "${org.name}"`);
     return row;
   }
 
   private byId(id: number): IntegrationRow {
-    return this.ctx.db.prepare('SELECT * FROM integrations WHERE id = ?').get(id) as IntegrationRow;
+    return this.ctx.stmt('SELECT * FROM integrations WHERE id = ?').get(id) as IntegrationRow;
   }
 
   private view(r: IntegrationRow): IntegrationView {

@@ -1,4 +1,5 @@
 import { hashToken, newToken } from '../crypto.js';
+import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
 import { normalizeEmail, type Identity } from './identity.js';
@@ -82,7 +83,7 @@ interface InviteRow {
   last_sent_at: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoTime;
 
 export function decodeCursor(cursor: string | undefined): string {
   if (!cursor) return '';
@@ -115,34 +116,39 @@ export class Members {
       const org = this.ctx.org(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list members');
       const after = decodeCursor(opts.cursor);
-      const rows = this.ctx.db
-        .prepare(
+      const rows = this.ctx
+        .rawStmt(
           `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
            FROM memberships m JOIN users u ON u.id = m.user_id
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
         )
-        .all(...(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1])) as {
-        email: string;
-        role: Role;
-        joined_at: number;
-        user_id: number;
-        first_name: string;
-        last_name: string;
-        description: string;
-        last_connection_at: number | null;
-      }[];
+        .all(...(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1])) as [
+        string,
+        Role,
+        number,
+        number,
+        string,
+        string,
+        string,
+        number | null,
+      ][];
       const more = rows.length > limit;
-      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
-        email: r.email,
-        role: r.role,
-        firstName: r.first_name,
-        lastName: r.last_name,
-        description: r.description,
-        creator: r.user_id === org.creator_id,
-        joinedAt: iso(r.joined_at),
-        lastConnectionAt: r.last_connection_at === null ? null : iso(r.last_connection_at),
-      }));
+      const n = more ? limit : rows.length;
+      const items: MemberView[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = rows[i]!;
+        items[i] = {
+          email: r[0],
+          role: r[1],
+          firstName: r[4],
+          lastName: r[5],
+          description: r[6],
+          creator: r[3] === org.creator_id,
+          joinedAt: iso(r[2]),
+          lastConnectionAt: r[7] === null ? null : iso(r[7]),
+        };
+      }
       return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.email) : null, stateVersion: org.version };
     })();
   }
@@ -176,8 +182,8 @@ export class Members {
         default:
       }
       args.push(limit + 1);
-      const rows = this.ctx.db
-        .prepare(`SELECT * FROM invites WHERE org_id = ? AND (email > ? OR (email = ? AND id > ?)) ${where} ORDER BY email, id LIMIT ?`)
+      const rows = this.ctx
+        .stmt(`SELECT * FROM invites WHERE org_id = ? AND (email > ? OR (email = ? AND id > ?)) ${where} ORDER BY email, id LIMIT ?`)
         .all(...args) as InviteRow[];
       const more = rows.length > limit;
       const page = more ? rows.slice(0, limit) : rows;
@@ -193,7 +199,7 @@ export class Members {
   private inviteView(r: InviteRow): InviteView {
     const projects = JSON.parse(r.projects) as { projectId: number; role: string }[];
     const names = projects.map((p) => {
-      const row = this.ctx.db.prepare('SELECT name FROM projects WHERE id = ?').get(p.projectId) as { name: string } | undefined;
+      const row = this.ctx.stmt('SELECT name FROM projects WHERE id = ?').get(p.projectId) as { name: string } | undefined;
       return { project: row?.name ?? String(p.projectId), role: p.role };
     });
     return {
@@ -227,7 +233,7 @@ export class Members {
   private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
     const email = normalizeEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
-    if (this.ctx.db.prepare('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
+    if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
       throw conflict('already_member', `${email} is already a member of "${org.name}"`);
     }
     const open = this.openInvite(org.id, email);
@@ -238,8 +244,8 @@ export class Members {
     const now = this.ctx.now();
     const token = newToken('invite');
     const expires = now + (expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
-    const info = this.ctx.db
-      .prepare(
+    const info = this.ctx
+      .stmt(
         `INSERT INTO invites (org_id, email, role, first_name, last_name, description, projects, status, token_hash,
            expires_at, send_count, created_by, created_at, updated_at, last_sent_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?, ?)`,
@@ -269,8 +275,8 @@ export class Members {
           const projects = req.projects ? JSON.stringify(this.resolveProjects(org, req.projects)) : inv.projects;
           const now = this.ctx.now();
           const token = newToken('invite');
-          this.ctx.db
-            .prepare(
+          this.ctx
+            .stmt(
               `UPDATE invites SET role = ?, first_name = ?, last_name = ?, description = ?, projects = ?, token_hash = ?,
                  expires_at = ?, send_count = send_count + 1, updated_at = ?, last_sent_at = ? WHERE id = ?`,
             )
@@ -304,7 +310,7 @@ export class Members {
           const inv = this.openInvite(org.id, email);
           if (!inv) throw notFound(`open invite for ${email} in "${org.name}"`);
           if (inv.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may cancel an owner invite');
-          this.ctx.db.prepare("UPDATE invites SET status = 'cancelled', updated_at = ? WHERE id = ?").run(this.ctx.now(), inv.id);
+          this.ctx.stmt("UPDATE invites SET status = 'cancelled', updated_at = ? WHERE id = ?").run(this.ctx.now(), inv.id);
           this.ctx.audit(org.id, actor, 'invite.cancel', email, { inviteId: inv.id });
           return this.inviteView(this.inviteById(inv.id));
         }),
@@ -315,7 +321,7 @@ export class Members {
   /** The invited person follows their link: they become a member with the invited role and projects. */
   acceptByToken(token: string): { organization: string; email: string; role: Role } {
     return this.ctx.write(() => {
-      const inv = this.ctx.db.prepare('SELECT * FROM invites WHERE token_hash = ?').get(hashToken(token)) as InviteRow | undefined;
+      const inv = this.ctx.stmt('SELECT * FROM invites WHERE token_hash = ?').get(hashToken(token)) as InviteRow | undefined;
       if (!inv) throw notFound('invite');
       return this.accept(inv);
     });
@@ -340,19 +346,19 @@ export class Members {
     if (inv.expires_at <= now) throw new ApiError(410, 'invite_expired', 'this invite has expired; ask for it to be resent');
     const user = this.identity.ensureUser(inv.email, { firstName: inv.first_name, lastName: inv.last_name, description: inv.description });
     if (!this.ctx.roleIn(org.id, user.id)) {
-      this.ctx.db
-        .prepare('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
+      this.ctx
+        .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
         .run(org.id, user.email, user.id, inv.role, now);
     }
     for (const p of JSON.parse(inv.projects) as { projectId: number; role: string }[]) {
-      const exists = this.ctx.db.prepare('SELECT 1 FROM projects WHERE id = ? AND org_id = ?').get(p.projectId, org.id);
+      const exists = this.ctx.stmt('SELECT 1 FROM projects WHERE id = ? AND org_id = ?').get(p.projectId, org.id);
       if (exists) {
-        this.ctx.db
-          .prepare('INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET role = excluded.role')
+        this.ctx
+          .stmt('INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET role = excluded.role')
           .run(p.projectId, user.id, p.role);
       }
     }
-    this.ctx.db.prepare("UPDATE invites SET status = 'accepted', updated_at = ? WHERE id = ?").run(now, inv.id);
+    this.ctx.stmt("UPDATE invites SET status = 'accepted', updated_at = ? WHERE id = ?").run(now, inv.id);
     this.identity.ensureHasOrganization(user.id);
     this.ctx.audit(org.id, inv.email, 'invite.accept', inv.email, { inviteId: inv.id, role: inv.role });
     return { organization: org.name, email: inv.email, role: inv.role };
@@ -361,8 +367,8 @@ export class Members {
   /** The platform's sent mail for an address (superusers only): how demos and tests receive invite links. */
   outbox(actor: Actor, rawEmail: string): { at: string; organization: string; inviteId: number; token: string }[] {
     if (!actor.superuser) throw forbidden('only a platform superuser may read the outbox');
-    const rows = this.ctx.db
-      .prepare('SELECT x.at, o.name, x.invite_id, x.token FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
+    const rows = this.ctx
+      .stmt('SELECT x.at, o.name, x.invite_id, x.token FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
       .all(normalizeEmail(rawEmail)) as { at: number; name: string; invite_id: number; token: string }[];
     return rows.map((r) => ({ at: iso(r.at), organization: r.name, inviteId: r.invite_id, token: r.token }));
   }
@@ -384,7 +390,7 @@ export class Members {
             }
             if (target.user_id === org.creator_id) throw forbidden(`${email} created "${org.name}" and stays its owner`);
             if (target.role === 'owner') this.keepAnOwner(org, email);
-            this.ctx.db.prepare('UPDATE memberships SET role = ? WHERE org_id = ? AND email = ?').run(u.role, org.id, email);
+            this.ctx.stmt('UPDATE memberships SET role = ? WHERE org_id = ? AND email = ?').run(u.role, org.id, email);
             this.ctx.audit(org.id, actor, 'member.role', email, { from: target.role, to: u.role });
           }
           const profile: [string, string | undefined, string][] = [
@@ -395,7 +401,7 @@ export class Members {
           const changed = profile.filter(([, v, old]) => v !== undefined && v !== old);
           if (changed.length) {
             if (target.role === 'owner' && actorRole !== 'owner') throw forbidden('an admin may not change an owner');
-            for (const [col, v] of changed) this.ctx.db.prepare(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, target.user_id);
+            for (const [col, v] of changed) this.ctx.stmt(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, target.user_id);
             this.ctx.audit(org.id, actor, 'member.profile', email, { fields: changed.map(([c]) => c) });
           }
           return this.memberView(org, email);
@@ -419,12 +425,12 @@ export class Members {
           if (target.user_id === org.creator_id) throw forbidden(`${email} created "${org.name}" and cannot be removed`);
           if (target.role === 'owner' && actorRole !== 'owner' && !self) throw forbidden('an admin may not remove an owner');
           if (target.role === 'owner') this.keepAnOwner(org, email);
-          this.ctx.db.prepare('DELETE FROM memberships WHERE org_id = ? AND email = ?').run(org.id, email);
-          this.ctx.db
-            .prepare('DELETE FROM project_members WHERE user_id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)')
+          this.ctx.stmt('DELETE FROM memberships WHERE org_id = ? AND email = ?').run(org.id, email);
+          this.ctx
+            .stmt('DELETE FROM project_members WHERE user_id = ? AND project_id IN (SELECT id FROM projects WHERE org_id = ?)')
             .run(target.user_id, org.id);
-          this.ctx.db
-            .prepare('DELETE FROM group_members WHERE user_id = ? AND group_id IN (SELECT id FROM groups WHERE org_id = ?)')
+          this.ctx
+            .stmt('DELETE FROM group_members WHERE user_id = ? AND group_id IN (SELECT id FROM groups WHERE org_id = ?)')
             .run(target.user_id, org.id);
           this.ctx.audit(org.id, actor, 'member.remove', email, { role: target.role });
           this.identity.ensureHasOrganization(target.user_id);
@@ -447,8 +453,8 @@ export class Members {
   }
 
   private member(org: OrgRow, email: string) {
-    const row = this.ctx.db
-      .prepare(
+    const row = this.ctx
+      .stmt(
         `SELECT m.role, m.user_id, u.first_name, u.last_name, u.description FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = ? AND m.email = ?`,
       )
@@ -458,8 +464,8 @@ export class Members {
   }
 
   private memberView(org: OrgRow, email: string): MemberView {
-    const r = this.ctx.db
-      .prepare(
+    const r = this.ctx
+      .stmt(
         `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
          FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND m.email = ?`,
       )
@@ -486,30 +492,30 @@ export class Members {
   }
 
   private keepAnOwner(org: OrgRow, leaving: string): void {
-    const others = this.ctx.db
-      .prepare("SELECT COUNT(*) AS n FROM memberships WHERE org_id = ? AND role = 'owner' AND email != ?")
+    const others = this.ctx
+      .stmt("SELECT COUNT(*) AS n FROM memberships WHERE org_id = ? AND role = 'owner' AND email != ?")
       .get(org.id, leaving) as { n: number };
     if (others.n === 0) throw conflict('last_owner', `${leaving} is the last owner of "${org.name}"; make someone else owner first`);
   }
 
   private openInvite(orgId: number, email: string): InviteRow | undefined {
-    return this.ctx.db.prepare("SELECT * FROM invites WHERE org_id = ? AND email = ? AND status = 'pending'").get(orgId, email) as InviteRow | undefined;
+    return this.ctx.stmt("SELECT * FROM invites WHERE org_id = ? AND email = ? AND status = 'pending'").get(orgId, email) as InviteRow | undefined;
   }
 
   private inviteById(id: number): InviteRow {
-    return this.ctx.db.prepare('SELECT * FROM invites WHERE id = ?').get(id) as InviteRow;
+    return this.ctx.stmt('SELECT * FROM invites WHERE id = ?').get(id) as InviteRow;
   }
 
   private resolveProjects(org: OrgRow, projects: { project: string; role: string }[]): { projectId: number; role: string }[] {
     return projects.map((p) => {
-      const row = this.ctx.db.prepare('SELECT id FROM projects WHERE org_id = ? AND name = ?').get(org.id, p.project) as { id: number } | undefined;
+      const row = this.ctx.stmt('SELECT id FROM projects WHERE org_id = ? AND name = ?').get(org.id, p.project) as { id: number } | undefined;
       if (!row) throw badRequest(`project "${p.project}" does not exist in "${org.name}"`, 'projects');
       return { projectId: row.id, role: p.role };
     });
   }
 
   private send(orgId: number, inviteId: number, email: string, token: string): void {
-    this.ctx.db.prepare('INSERT INTO outbox (at, to_email, org_id, invite_id, token) VALUES (?, ?, ?, ?, ?)').run(this.ctx.now(), email, orgId, inviteId, token);
+    this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id, token) VALUES (?, ?, ?, ?, ?)').run(this.ctx.now(), email, orgId, inviteId, token);
   }
 }
 

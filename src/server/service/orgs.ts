@@ -49,9 +49,9 @@ export class Orgs {
 
   list(actor: Actor): OrgView[] {
     const rows = actor.superuser
-      ? (this.ctx.db.prepare('SELECT * FROM orgs ORDER BY name').all() as OrgRow[])
-      : (this.ctx.db
-          .prepare('SELECT o.* FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY o.name')
+      ? (this.ctx.stmt('SELECT * FROM orgs ORDER BY name').all() as OrgRow[])
+      : (this.ctx
+          .stmt('SELECT o.* FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY o.name')
           .all(actor.id) as OrgRow[]);
     return rows.map((r) => this.view(r));
   }
@@ -68,7 +68,7 @@ export class Orgs {
       throw badRequest(`invalid organization name "${body.name}": use lower-case letters, digits and "-" (at most 63)`, 'name');
     }
     return this.ctx.write(() => {
-      if (this.ctx.db.prepare('SELECT 1 FROM orgs WHERE name = ?').get(body.name)) {
+      if (this.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(body.name)) {
         throw conflict('already_exists', `organization "${body.name}" already exists`);
       }
       return this.view(this.identity.insertOrg(actor, body.name, body.displayName ?? body.name, body.plan ?? 'freemium'));
@@ -81,23 +81,23 @@ export class Orgs {
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'change the organization');
       const now = this.ctx.now();
       if (body.displayName !== undefined && body.displayName !== org.display_name) {
-        this.ctx.db.prepare('UPDATE orgs SET display_name = ? WHERE id = ?').run(body.displayName, org.id);
+        this.ctx.stmt('UPDATE orgs SET display_name = ? WHERE id = ?').run(body.displayName, org.id);
         this.ctx.audit(org.id, actor, 'org.rename', org.name, { from: org.display_name, to: body.displayName });
       }
       if (body.plan !== undefined && body.plan !== org.plan) {
         if (role !== 'owner') throw forbidden('only an owner may change the plan');
-        this.ctx.db.prepare('UPDATE orgs SET plan = ? WHERE id = ?').run(body.plan, org.id);
+        this.ctx.stmt('UPDATE orgs SET plan = ? WHERE id = ?').run(body.plan, org.id);
         this.ctx.audit(org.id, actor, 'org.plan', org.name, { from: org.plan, to: body.plan });
       }
       if (body.cache !== undefined) {
         const podType = body.cache.podType ?? org.cache_pod_type ?? 'small';
         if (body.cache.enabled && (org.cache_state !== 'pending' || podType !== org.cache_pod_type)) {
-          this.ctx.db
-            .prepare("UPDATE orgs SET cache_state = 'pending', cache_pod_type = ?, cache_ready_at = ? WHERE id = ?")
+          this.ctx
+            .stmt("UPDATE orgs SET cache_state = 'pending', cache_pod_type = ?, cache_ready_at = ? WHERE id = ?")
             .run(podType, now + CACHE_READY_MS, org.id);
           this.ctx.audit(org.id, actor, 'org.cache.apply', org.name, { podType });
         } else if (!body.cache.enabled && org.cache_state === 'pending') {
-          this.ctx.db.prepare("UPDATE orgs SET cache_state = 'destroyed', cache_ready_at = NULL WHERE id = ?").run(org.id);
+          this.ctx.stmt("UPDATE orgs SET cache_state = 'destroyed', cache_ready_at = NULL WHERE id = ?").run(org.id);
           this.ctx.audit(org.id, actor, 'org.cache.destroy', org.name);
         }
       }
