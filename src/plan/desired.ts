@@ -1,0 +1,63 @@
+import { dirname } from 'node:path';
+import { normalizeEmail } from '../manifest/email.js';
+import type { Integration, Loaded, Membership, Organization } from '../manifest/model.js';
+import type { DesiredMember, DesiredOrg, Role } from './model.js';
+
+/**
+ * Folds validated manifests into one desired state per organization. Validation has already refused
+ * conflicting roles, unknown organizations and duplicates, so this only merges.
+ */
+export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> = new Map()): Map<string, DesiredOrg> {
+  const orgs = new Map<string, DesiredOrg>();
+  for (const { object } of objects) {
+    if (object.kind !== 'Organization') continue;
+    const o = object as Organization;
+    orgs.set(o.metadata.name, {
+      name: o.metadata.name,
+      displayName: o.spec.displayName,
+      plan: o.spec.plan,
+      cache: o.spec.cache ? { enabled: o.spec.cache.enabled, podType: o.spec.cache.podType ?? 'small' } : undefined,
+      membersPolicy: o.spec.members?.policy ?? 'additive',
+      ignore: (o.spec.members?.ignore ?? []).map((g) => g.toLowerCase()),
+      integrationsPolicy: o.spec.integrations?.policy ?? 'additive',
+      members: new Map(),
+      integrations: new Map(),
+    });
+  }
+  for (const { object, source } of objects) {
+    if (object.kind === 'Membership') {
+      const m = object as Membership;
+      const org = orgs.get(m.spec.organization);
+      if (!org) continue;
+      for (const p of m.spec.members) {
+        const email = normalizeEmail(p.email);
+        const member: DesiredMember = {
+          email,
+          role: (p.role ?? m.spec.role ?? 'member') as Role,
+          firstName: p.firstName,
+          lastName: p.lastName,
+          description: p.description,
+          projects: p.projects ?? [],
+        };
+        const existing = org.members.get(email);
+        // The same person in two Memberships (same role, or validation would have failed): merge what is said.
+        org.members.set(email, existing ? { ...existing, ...defined(member), projects: [...existing.projects, ...member.projects] } : member);
+      }
+    } else if (object.kind === 'Integration') {
+      const i = object as Integration;
+      const org = orgs.get(i.spec.organization);
+      if (!org) continue;
+      org.integrations.set(i.spec.name, {
+        name: i.spec.name,
+        type: i.spec.type,
+        options: i.spec.options ?? {},
+        credentialsRef: i.spec.credentialsRef && { ...i.spec.credentialsRef, baseDir: sourceDirs.get(source.file) ?? dirname(source.file) },
+      });
+    }
+  }
+  return orgs;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

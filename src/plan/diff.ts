@@ -1,0 +1,167 @@
+import { credentialsMatch } from '../server/crypto.js';
+import { globMatcher } from './glob.js';
+import { ROLE_RANK, type Action, type ActualOrg, type Change, type DesiredOrg } from './model.js';
+
+/** Changes are applied in this order, so an organization never has zero owners at any step. */
+const PHASE: Record<Action, number> = {
+  'create-organization': 0,
+  rename: 1,
+  'update-plan': 1,
+  'cache-apply': 1,
+  'cache-destroy': 1,
+  'create-integration': 2,
+  'update-integration': 2,
+  invite: 3,
+  'resend-invite': 3,
+  reinvite: 3,
+  'update-profile': 3,
+  'update-role': 3, // promotions; demotions are moved to phase 4 below
+  'remove-member': 5,
+  'cancel-invite': 5,
+  'delete-integration': 6,
+};
+
+function phase(c: Change): number {
+  if (c.action === 'update-role') {
+    const from = ROLE_RANK[c.before?.role as keyof typeof ROLE_RANK];
+    const to = ROLE_RANK[c.after?.role as keyof typeof ROLE_RANK];
+    return to > from ? 3 : 4;
+  }
+  return PHASE[c.action];
+}
+
+function change(action: Action, organization: string, target: string, before: Change['before'], after: Change['after'], reason: string): Change {
+  return { id: `${action}:${organization}:${target}`, action, organization, target, before, after, reason };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+/**
+ * What must change for `actual` to become `desired`. Pure and deterministic: no I/O, changes sorted by
+ * phase, then action, then target. `actual` undefined means the organization does not exist yet.
+ */
+export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefined): Change[] {
+  const org = desired.name;
+  const out: Change[] = [];
+  const ignored = globMatcher(desired.ignore);
+
+  if (!actual) {
+    out.push(
+      change('create-organization', org, org, null, { displayName: desired.displayName ?? org, plan: desired.plan ?? 'freemium' }, 'organization does not exist on the platform'),
+    );
+  } else {
+    if (desired.displayName !== undefined && desired.displayName !== actual.displayName) {
+      out.push(change('rename', org, org, { displayName: actual.displayName }, { displayName: desired.displayName }, 'display name differs'));
+    }
+    if (desired.plan !== undefined && desired.plan !== actual.plan) {
+      out.push(change('update-plan', org, org, { plan: actual.plan }, { plan: desired.plan }, 'plan differs'));
+    }
+  }
+  const cacheNow = actual?.cache ?? { enabled: false, podType: null };
+  if (desired.cache?.enabled && (!cacheNow.enabled || cacheNow.podType !== desired.cache.podType)) {
+    out.push(
+      change('cache-apply', org, org, cacheNow.enabled ? { podType: cacheNow.podType } : null, { podType: desired.cache.podType }, cacheNow.enabled ? 'cache pod type differs' : 'cache is not enabled'),
+    );
+  } else if (desired.cache && !desired.cache.enabled && cacheNow.enabled) {
+    out.push(change('cache-destroy', org, org, { podType: cacheNow.podType }, null, 'cache is enabled but declared disabled'));
+  }
+
+  // People.
+  const members = actual?.members ?? new Map();
+  const invites = actual?.invites ?? new Map();
+  for (const [email, want] of desired.members) {
+    if (ignored(email)) continue;
+    const member = members.get(email);
+    if (member) {
+      if (member.role !== want.role) {
+        out.push(change('update-role', org, email, { role: member.role }, { role: want.role }, `role is ${member.role}, declared ${want.role}`));
+      }
+      const profileBefore: Record<string, string> = {};
+      const profileAfter: Record<string, string> = {};
+      for (const field of ['firstName', 'lastName', 'description'] as const) {
+        const w = want[field];
+        if (w !== undefined && w !== member[field]) {
+          profileBefore[field] = member[field];
+          profileAfter[field] = w;
+        }
+      }
+      if (Object.keys(profileAfter).length) {
+        out.push(change('update-profile', org, email, profileBefore, profileAfter, `${Object.keys(profileAfter).join(', ')} differ`));
+      }
+      continue;
+    }
+    const after = { role: want.role, ...profileOf(want), ...(want.projects.length ? { projects: want.projects } : {}) };
+    const invite = invites.get(email);
+    if (!invite) {
+      out.push(change('invite', org, email, null, after, 'not a member and not invited'));
+    } else if (invite.status === 'expired') {
+      out.push(change('resend-invite', org, email, { role: invite.role, status: 'expired' }, after, 'invite expired'));
+    } else if (invite.role !== want.role) {
+      out.push(change('reinvite', org, email, { role: invite.role, status: 'pending' }, after, `pending invite has role ${invite.role}, declared ${want.role}`));
+    }
+  }
+  if (desired.membersPolicy === 'authoritative') {
+    for (const [email, member] of members) {
+      if (desired.members.has(email) || ignored(email)) continue;
+      out.push(change('remove-member', org, email, { role: member.role }, null, 'not declared (authoritative policy)'));
+    }
+    for (const [email, invite] of invites) {
+      if (desired.members.has(email) || ignored(email)) continue;
+      out.push(change('cancel-invite', org, email, { role: invite.role, status: invite.status }, null, 'not declared (authoritative policy)'));
+    }
+  }
+
+  // Integrations.
+  const integrations = actual?.integrations ?? new Map();
+  for (const [name, want] of desired.integrations) {
+    const have = integrations.get(name);
+    const after = { type: want.type, options: want.options, ...(want.credentialsRef ? { credentials: describeCredentials(want.credentialsRef) } : {}) };
+    if (!have) {
+      out.push(change('create-integration', org, name, null, after, 'integration does not exist'));
+      continue;
+    }
+    const reasons: string[] = [];
+    if (have.type !== want.type) reasons.push(`type is ${have.type}, declared ${want.type}`);
+    if (!sameJson(have.options, want.options)) reasons.push('options differ');
+    if (want.credentials && (!have.credentialsFingerprint || !credentialsMatch(want.credentials, have.credentialsFingerprint))) {
+      reasons.push('credentials differ from the platform\'s fingerprint');
+    }
+    if (reasons.length) {
+      out.push(change('update-integration', org, name, { type: have.type, options: have.options }, after, reasons.join('; ')));
+    }
+  }
+  if (desired.integrationsPolicy === 'authoritative') {
+    for (const [name, have] of integrations) {
+      if (!desired.integrations.has(name)) {
+        out.push(change('delete-integration', org, name, { type: have.type, options: have.options }, null, 'not declared (authoritative policy)'));
+      }
+    }
+  }
+
+  return out.sort((a, b) => phase(a) - phase(b) || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) || (a.target < b.target ? -1 : 1));
+}
+
+function profileOf(p: { firstName?: string; lastName?: string; description?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (p.firstName !== undefined) out.firstName = p.firstName;
+  if (p.lastName !== undefined) out.lastName = p.lastName;
+  if (p.description !== undefined) out.description = p.description;
+  return out;
+}
+
+/** Where credentials come from, for plans and output: names of variables, files and secrets, never values. */
+export function describeCredentials(ref: { secretName?: string; env?: Record<string, string>; file?: string }): string {
+  if (ref.env) return `env ${Object.values(ref.env).join(', ')}`;
+  if (ref.file) return `file ${ref.file}`;
+  if (ref.secretName) return `secret ${ref.secretName}`;
+  return 'none';
+}
