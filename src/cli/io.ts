@@ -8,6 +8,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Whether stdout is a terminal (colour, prompts). */
   isTTY: boolean;
+  /** Asks a yes/no question on the terminal (only used when isTTY). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export const ExitCode = {

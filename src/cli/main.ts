@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { runCli } from './program.js';
 
 // The binary's shell: real streams and process state in, exit code out.
@@ -8,7 +9,15 @@ const code = await runCli(process.argv.slice(2), {
   stdin: () => readFileSync(0),
   cwd: process.cwd(),
   env: process.env,
-  isTTY: Boolean(process.stdout.isTTY),
+  isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
+  confirm: async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return (await rl.question(question)).trim() === 'yes';
+    } finally {
+      rl.close();
+    }
+  },
 }).catch((err: unknown) => {
   process.stderr.write(`orgctl: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;

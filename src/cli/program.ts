@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runInviteAccept, runPlatformInit, runServe, runTokenCreate } from './commands/platform.js';
+import { runApply, runDiff, runPlan } from './commands/reconcile.js';
 import { runSchema } from './commands/schema.js';
 import { runValidate } from './commands/validate.js';
 import { ExitCode, UserError, type Io } from './io.js';
@@ -33,6 +34,45 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('[kind]', 'one kind (Organization, Membership, Integration); default: all kinds in one schema')
     .option('--out <dir>', 'write one file per kind (and orgctl.json for all) into this directory')
     .action((kind: string | undefined, opts: { out?: string }) => setExit(runSchema(kind, opts, io)));
+
+  const reconcileOptions = (cmd: Command) =>
+    cmd
+      .option('-f, --filename <path...>', 'manifests: files, directories (recursive) or - for stdin')
+      .option('--platform <url>', 'http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+      .option('--max-removals <n|n%>', 'refuse plans removing more members than this, per organization', '25%')
+      .option('--allow-owner-changes', 'allow promoting, demoting or removing owners', false)
+      .option('--no-color', 'no colours, even on a terminal');
+
+  reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))
+    .addOption(outputOption())
+    .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
+    .action(async (opts) => setExit(await runPlan(opts, io)));
+
+  reconcileOptions(program.command('apply').description('apply manifests (after confirmation) or a saved plan'))
+    .argument('[plan]', 'a plan saved by `orgctl plan --out`')
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)', false)
+    .action(async (planFile: string | undefined, opts) => {
+      // SIGINT/SIGTERM: finish the call in flight, report what was and was not applied, exit non-zero.
+      let stopping = false;
+      const stop = () => {
+        stopping = true;
+        io.stderr('\ninterrupted: finishing the change in flight, then stopping\n');
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const code = await runApply({ ...opts, planFile }, io, { confirm: io.confirm, shouldStop: () => stopping });
+        setExit(stopping ? Math.max(code, ExitCode.failure) : code);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+
+  reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
+    .addOption(outputOption())
+    .action(async (opts) => setExit(await runDiff(opts, io)));
 
   const platform = program.command('platform').description('run and administer the built-in organization platform');
   const dbOption = () => new Option('--db <file>', 'SQLite database file (":memory:" for a throwaway one)').default('.orgctl/platform.db');

@@ -45,18 +45,37 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+export interface DiffOptions {
+  /** The acting identity: creates new organizations unless it acts for others. */
+  actor?: string;
+  /** The actor may create an organization for its first declared owner (a platform operator). */
+  actsForOthers?: boolean;
+}
+
 /**
  * What must change for `actual` to become `desired`. Pure and deterministic: no I/O, changes sorted by
  * phase, then action, then target. `actual` undefined means the organization does not exist yet.
  */
-export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefined): Change[] {
+export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefined, opts: DiffOptions = {}): Change[] {
   const org = desired.name;
   const out: Change[] = [];
   const ignored = globMatcher(desired.ignore);
+  // Whoever creates a new organization is its first member (an owner): they need no invite.
+  let creator: string | undefined;
 
   if (!actual) {
+    creator = opts.actsForOthers
+      ? ([...desired.members.values()].find((m) => m.role === 'owner')?.email ?? opts.actor)
+      : opts.actor;
     out.push(
-      change('create-organization', org, org, null, { displayName: desired.displayName ?? org, plan: desired.plan ?? 'freemium' }, 'organization does not exist on the platform'),
+      change(
+        'create-organization',
+        org,
+        org,
+        null,
+        { displayName: desired.displayName ?? org, plan: desired.plan ?? 'freemium', ...(creator ? { creator } : {}) },
+        'organization does not exist on the platform',
+      ),
     );
   } else {
     if (desired.displayName !== undefined && desired.displayName !== actual.displayName) {
@@ -78,8 +97,12 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   // People.
   const members = actual?.members ?? new Map();
   const invites = actual?.invites ?? new Map();
+  const creatorProfile = creator ? profileOf(desired.members.get(creator) ?? {}) : {};
+  if (creator && Object.keys(creatorProfile).length) {
+    out.push(change('update-profile', org, creator, null, creatorProfile, 'profile of the new organization\'s creator'));
+  }
   for (const [email, want] of desired.members) {
-    if (ignored(email)) continue;
+    if (ignored(email) || email === creator) continue;
     const member = members.get(email);
     if (member) {
       if (member.role !== want.role) {
@@ -124,7 +147,12 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   const integrations = actual?.integrations ?? new Map();
   for (const [name, want] of desired.integrations) {
     const have = integrations.get(name);
-    const after = { type: want.type, options: want.options, ...(want.credentialsRef ? { credentials: describeCredentials(want.credentialsRef) } : {}) };
+    // Saved plans keep where credentials come from (names, never values), so `apply plan.json` can read them.
+    const after = {
+      type: want.type,
+      options: want.options,
+      ...(want.credentialsRef ? { credentials: describeCredentials(want.credentialsRef), credentialsRef: want.credentialsRef } : {}),
+    };
     if (!have) {
       out.push(change('create-integration', org, name, null, after, 'integration does not exist'));
       continue;

@@ -90,7 +90,12 @@ export const orgCreateBody = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
-  properties: { name: str(63), displayName: { type: 'string', minLength: 1, maxLength: 200 }, plan: { type: 'string', enum: ['freemium', 'premium'] } },
+  properties: {
+    name: str(63),
+    displayName: { type: 'string', minLength: 1, maxLength: 200 },
+    plan: { type: 'string', enum: ['freemium', 'premium'] },
+    creator: emailSchema,
+  },
 };
 export const orgUpdateBody = {
   type: 'object',

@@ -62,8 +62,11 @@ export class Orgs {
     return this.view(org);
   }
 
-  /** Any user may create an organization; they become its owner and creator. */
-  create(actor: Actor, body: { name: string; displayName?: string; plan?: 'freemium' | 'premium' }): OrgView {
+  /**
+   * Any user may create an organization; they become its owner and creator. A superuser (the platform
+   * operator) may create one on behalf of someone else, who becomes its creator.
+   */
+  create(actor: Actor, body: { name: string; displayName?: string; plan?: 'freemium' | 'premium'; creator?: string }): OrgView {
     if (!ORG_NAME.test(body.name) || body.name.length > 63) {
       throw badRequest(`invalid organization name "${body.name}": use lower-case letters, digits and "-" (at most 63)`, 'name');
     }
@@ -71,7 +74,14 @@ export class Orgs {
       if (this.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(body.name)) {
         throw conflict('already_exists', `organization "${body.name}" already exists`);
       }
-      return this.view(this.identity.insertOrg(actor, body.name, body.displayName ?? body.name, body.plan ?? 'freemium'));
+      let creator: { id: number; email: string } = actor;
+      if (body.creator !== undefined && body.creator.trim().toLowerCase() !== actor.email) {
+        if (!actor.superuser) throw forbidden('only a platform superuser may create an organization for someone else');
+        creator = this.identity.ensureUser(body.creator);
+      }
+      const org = this.identity.insertOrg(creator, body.name, body.displayName ?? body.name, body.plan ?? 'freemium');
+      if (creator !== actor) this.ctx.audit(org.id, actor, 'org.create.on-behalf', body.name, { creator: creator.email });
+      return this.view(org);
     });
   }
 

@@ -1,0 +1,170 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
+import { loadManifests } from '../../manifest/load.js';
+import { readSources } from '../../manifest/sources.js';
+import { applyPlan } from '../../plan/apply.js';
+import { desiredState } from '../../plan/desired.js';
+import { parseRemovalLimit, type RemovalLimit } from '../../plan/guards.js';
+import type { DesiredOrg, Plan } from '../../plan/model.js';
+import { makePlan, type PlanResult } from '../../plan/planner.js';
+import { renderOutcome, renderPlan } from '../../plan/render.js';
+import { PlatformError, type Platform } from '../../platform/types.js';
+import { ExitCode, UserError, type Io } from '../io.js';
+import { openTarget } from '../target.js';
+
+export interface ReconcileFlags {
+  filename?: string[];
+  platform?: string;
+  maxRemovals: string;
+  allowOwnerChanges: boolean;
+  color: boolean;
+}
+
+/** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
+const DIFF_ERROR = 2;
+
+function removalLimit(text: string): RemovalLimit {
+  const limit = parseRemovalLimit(text);
+  if (!limit) throw new UserError(`--max-removals must be a count (e.g. 10) or a percentage (e.g. 25%), not "${text}"`, ExitCode.usage);
+  return limit;
+}
+
+/** Reads and validates manifests; prints every problem and fails if there is any. */
+function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<string, DesiredOrg> {
+  if (!flags.filename?.length) throw new UserError('no manifests: pass -f FILE|DIR|-', ExitCode.usage);
+  const read = readSources(flags.filename, { cwd: io.cwd, stdin: io.stdin });
+  const result = loadManifests(read.sources, {});
+  const problems = [...read.diagnostics, ...result.diagnostics];
+  for (const n of result.notes) io.stderr(`note: ${formatNote(n)}\n`);
+  if (problems.length) {
+    for (const d of problems) io.stderr(`${formatDiagnostic(d)}\n`);
+    throw new UserError(`${problems.length} problem(s) in the manifests; nothing was planned (run \`orgctl validate\` for details)`, errorCode);
+  }
+  return desiredState(result.objects, new Map(read.sources.map((s) => [s.name, s.dir])));
+}
+
+async function plan(flags: ReconcileFlags, io: Io, platform: Platform, errorCode: number): Promise<PlanResult> {
+  const desired = loadDesired(flags, io, errorCode);
+  let result: PlanResult;
+  try {
+    result = await makePlan(platform, desired, {
+      guards: { maxRemovals: removalLimit(flags.maxRemovals), allowOwnerChanges: flags.allowOwnerChanges },
+      env: io.env,
+    });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError((err as Error).message, errorCode);
+  }
+  for (const n of result.notes) io.stderr(`note: ${n}\n`);
+  return result;
+}
+
+function refuseOnGuards(result: PlanResult, io: Io, errorCode: number): void {
+  if (result.violations.length === 0) return;
+  for (const v of result.violations) io.stderr(`guard ${v.guard}: ${v.message}\n`);
+  throw new UserError(`the plan violates ${result.violations.length} safety guard(s); nothing was written`, errorCode);
+}
+
+async function withPlatform<T>(flags: { platform?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const platform = openTarget(flags.platform, io);
+  try {
+    return await fn(platform);
+  } catch (err) {
+    if (err instanceof PlatformError) throw new UserError(err.message, errorCode);
+    throw err;
+  } finally {
+    await platform.close();
+  }
+}
+
+/** `orgctl plan`: what apply would do. Exit 0, 1 on error, 2 with --detailed-exitcode when there are changes. */
+export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json'; out?: string; detailedExitcode: boolean }, io: Io): Promise<number> {
+  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
+    const result = await plan(flags, io, platform, ExitCode.failure);
+    refuseOnGuards(result, io, ExitCode.failure);
+    if (flags.out) {
+      writeFileSync(flags.out.startsWith('/') ? flags.out : `${io.cwd}/${flags.out}`, `${JSON.stringify(result.plan, null, 2)}\n`);
+    }
+    if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
+    else io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
+    if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: orgctl apply ${flags.out}\n`);
+    return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
+  });
+}
+
+/** `orgctl diff`: drift report, as kubectl diff: exit 0 none, 1 drift, 2 error. */
+export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' }, io: Io): Promise<number> {
+  return withPlatform(flags, io, DIFF_ERROR, async (platform) => {
+    const result = await plan(flags, io, platform, DIFF_ERROR);
+    if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
+    else io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
+    for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
+    return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
+  });
+}
+
+function readSavedPlan(file: string, io: Io): Plan {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file.startsWith('/') ? file : `${io.cwd}/${file}`, 'utf8')) as Plan;
+  } catch (err) {
+    throw new UserError(`cannot read saved plan ${file}: ${(err as NodeJS.ErrnoException).code ?? 'not valid JSON'}`);
+  }
+  if (plan?.formatVersion !== 1 || !Array.isArray(plan.changes) || typeof plan.observed !== 'object') {
+    throw new UserError(`${file} is not an orgctl plan (formatVersion 1)`);
+  }
+  return plan;
+}
+
+/** `orgctl apply`: plan and apply (after confirmation), or apply a saved plan if the platform has not moved. */
+export async function runApply(
+  flags: ReconcileFlags & { planFile?: string; yes: boolean },
+  io: Io,
+  hooks: { confirm?: (question: string) => Promise<boolean>; shouldStop?: () => boolean } = {},
+): Promise<number> {
+  if (flags.planFile && flags.filename?.length) throw new UserError('give either a saved plan or -f manifests, not both', ExitCode.usage);
+  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
+    let planToApply: Plan;
+    if (flags.planFile) {
+      planToApply = readSavedPlan(flags.planFile, io);
+      if (planToApply.platform !== platform.description) {
+        throw new UserError(`the saved plan is for ${planToApply.platform}, not ${platform.description}`);
+      }
+      for (const [org, version] of Object.entries(planToApply.observed)) {
+        const now = (await platform.read(org))?.stateVersion ?? null;
+        if (now !== version) {
+          throw new UserError(
+            `saved plan is stale: organization "${org}" changed since the plan was made (state version ${version ?? 'none'} -> ${now ?? 'none'}); run plan again`,
+          );
+        }
+      }
+      io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
+    } else {
+      const result = await plan(flags, io, platform, ExitCode.failure);
+      refuseOnGuards(result, io, ExitCode.failure);
+      planToApply = result.plan;
+      io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
+    }
+    if (planToApply.changes.length === 0) return ExitCode.ok;
+    if (!flags.yes) {
+      if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
+      if (!(await hooks.confirm(`Apply ${planToApply.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `))) {
+        io.stderr('apply cancelled; nothing was written\n');
+        return ExitCode.failure;
+      }
+    }
+    let lastReport = 0;
+    const outcome = await applyPlan(platform, planToApply, {
+      env: io.env,
+      shouldStop: hooks.shouldStop,
+      onProgress: (done, total) => {
+        if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
+          lastReport = done;
+          io.stderr(`applied ${done}/${total}\n`);
+        }
+      },
+    });
+    io.stdout(renderOutcome(outcome));
+    return outcome.failed.length || outcome.skipped.length ? ExitCode.failure : ExitCode.ok;
+  });
+}

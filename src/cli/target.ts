@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { EmbeddedPlatform } from '../platform/embedded.js';
+import { HttpPlatform } from '../platform/http.js';
+import type { Platform } from '../platform/types.js';
+import { DEFAULT_DB } from './commands/platform.js';
+import { localIdentity } from './identity.js';
+import { UserError, type Io } from './io.js';
+
+/**
+ * The platform to work on: `--platform URL` or $ORGCTL_PLATFORM (`http(s)://...` for `orgctl platform
+ * serve`; `file:PATH` or nothing for the embedded database, .orgctl/platform.db by default). Over HTTP the
+ * token comes from $ORGCTL_TOKEN or the file named by $ORGCTL_TOKEN_FILE: never from a flag, which `ps`
+ * would show.
+ */
+export function openTarget(flag: string | undefined, io: Io): Platform {
+  const target = flag ?? io.env.ORGCTL_PLATFORM ?? '';
+  if (/^https?:\/\//.test(target)) {
+    let token = io.env.ORGCTL_TOKEN?.trim();
+    if (!token && io.env.ORGCTL_TOKEN_FILE) {
+      try {
+        token = readFileSync(io.env.ORGCTL_TOKEN_FILE, 'utf8').trim();
+      } catch (err) {
+        throw new UserError(`cannot read ORGCTL_TOKEN_FILE ${io.env.ORGCTL_TOKEN_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    if (!token) throw new UserError(`no token for ${target}: set ORGCTL_TOKEN or ORGCTL_TOKEN_FILE`);
+    return new HttpPlatform(target, token);
+  }
+  if (target && !target.startsWith('file:')) {
+    throw new UserError(`unsupported platform "${target}": use http(s)://HOST:PORT or file:PATH`);
+  }
+  const file = target.startsWith('file:') ? target.slice(5) : DEFAULT_DB;
+  const path = file === ':memory:' || isAbsolute(file) ? file : join(io.cwd, file);
+  try {
+    return new EmbeddedPlatform(path, localIdentity(io.env, io.cwd), io.env);
+  } catch (err) {
+    throw new UserError(`cannot open the embedded platform ${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ActualInvite, ActualMember, ActualOrg, Role } from '../plan/model.js';
+import { ApiError } from '../server/errors.js';
+import { openPlatform, type PlatformService } from '../server/platform.js';
+import type { Actor } from '../server/service/context.js';
+import type { BatchResult } from '../server/service/members.js';
+import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw new PlatformError(err.message, err.status, err.code);
+    throw err;
+  }
+}
+
+function results(list: BatchResult<unknown>[]): ItemResult[] {
+  return list.map((r) => (r.ok ? { email: r.email, ok: true } : { email: r.email, ok: false, error: `${r.error.message} (${r.error.code})` }));
+}
+
+/**
+ * The built-in platform opened in-process from its SQLite file: what orgctl targets on a fresh machine.
+ * Whoever holds the file is the platform's operator, so the local identity acts as a superuser.
+ */
+export class EmbeddedPlatform implements Platform {
+  readonly description: string;
+  private readonly service: PlatformService;
+  private readonly operator: Actor;
+
+  constructor(file: string, localEmail: string, env: NodeJS.ProcessEnv = process.env) {
+    this.description = `embedded:${file}`;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.service = openPlatform({ db: file, env });
+    const user = this.service.ctx.write(() => this.service.identity.ensureUser(localEmail, {}, true));
+    this.operator = { id: user.id, email: user.email, superuser: true };
+  }
+
+  async actor(): Promise<string> {
+    return this.operator.email;
+  }
+
+  async actsForOthers(): Promise<boolean> {
+    return true;
+  }
+
+  async read(org: string): Promise<ActualOrg | undefined> {
+    const s = this.service;
+    const exists = s.ctx.db.prepare('SELECT 1 FROM orgs WHERE name = ?').get(org);
+    if (!exists) return undefined;
+    // One read transaction: every list comes from the same snapshot.
+    return s.db.transaction(() => {
+      const view = s.orgs.get(this.operator, org);
+      const members = new Map<string, ActualMember>();
+      let cursor: string | undefined;
+      do {
+        const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
+        for (const m of page.items) members.set(m.email, { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description });
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      const invites = new Map<string, ActualInvite>();
+      cursor = undefined;
+      do {
+        const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
+        for (const i of page.items) invites.set(i.email, { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects });
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      const integrations = new Map(
+        s.integrations.list(this.operator, org).items.map((i) => [i.name, { name: i.name, type: i.type, options: i.options, credentialsFingerprint: i.credentialsFingerprint }]),
+      );
+      return {
+        name: view.name,
+        displayName: view.displayName,
+        plan: view.plan,
+        creator: view.creator,
+        cache: { enabled: view.cache.enabled, podType: view.cache.podType },
+        stateVersion: view.stateVersion,
+        members,
+        invites,
+        integrations,
+      };
+    })();
+  }
+
+  async createOrganization(org: string, spec: { displayName: string; plan: 'freemium' | 'premium'; creator?: string }): Promise<void> {
+    wrap(() => this.service.orgs.create(this.operator, { name: org, ...spec }));
+  }
+
+  async updateOrganization(org: string, spec: { displayName?: string; plan?: 'freemium' | 'premium'; cache?: { enabled: boolean; podType?: string } }): Promise<void> {
+    wrap(() => this.service.orgs.update(this.operator, org, spec as never));
+  }
+
+  async invite(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.invite(this.operator, org, items as never)));
+  }
+
+  async resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.resend(this.operator, org, items as never)));
+  }
+
+  async cancelInvites(org: string, emails: string[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.cancel(this.operator, org, emails)));
+  }
+
+  async updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.update(this.operator, org, items as { email: string; role?: Role }[])));
+  }
+
+  async removeMembers(org: string, emails: string[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.remove(this.operator, org, emails)));
+  }
+
+  async createIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    wrap(() => this.service.integrations.create(this.operator, org, spec as never));
+  }
+
+  async updateIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    wrap(() => this.service.integrations.update(this.operator, org, spec.name, { options: spec.options, ...(spec.credentials ? { credentials: spec.credentials } : {}) }));
+  }
+
+  async deleteIntegration(org: string, name: string): Promise<void> {
+    wrap(() => this.service.integrations.delete(this.operator, org, name));
+  }
+
+  async close(): Promise<void> {
+    this.service.close();
+  }
+}

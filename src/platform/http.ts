@@ -1,0 +1,193 @@
+import { Agent, request } from 'undici';
+import type { ActualInvite, ActualMember, ActualOrg, Role } from '../plan/model.js';
+import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
+
+const BATCH = 1000;
+const TIMEOUT_MS = 30_000;
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  stateVersion: number;
+}
+
+function chunks<T>(list: T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/** Request counts by kind (`GET /orgs/:org/members`, ...), for benchmarks and `--stats`. */
+export type RequestStats = Map<string, number>;
+
+/** The built-in platform over its REST API (`orgctl platform serve`), with undici keep-alive connections. */
+export class HttpPlatform implements Platform {
+  readonly description: string;
+  readonly stats: RequestStats = new Map();
+  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+  private me: { email: string; superuser: boolean } | undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {
+    this.description = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, kind = `${method} ${path.replace(/\?.*/, '')}`): Promise<T> {
+    this.stats.set(kind, (this.stats.get(kind) ?? 0) + 1);
+    let res;
+    try {
+      res = await request(`${this.description}${path}`, {
+        method,
+        dispatcher: this.agent,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: TIMEOUT_MS,
+        bodyTimeout: TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw new PlatformError(`cannot reach ${this.description}: ${(err as Error).message}`);
+    }
+    const text = await res.body.text();
+    if (res.statusCode >= 400) {
+      let message = text.slice(0, 500);
+      let code: string | undefined;
+      try {
+        const e = (JSON.parse(text) as { error?: { message?: string; code?: string } }).error;
+        message = e?.message ?? message;
+        code = e?.code;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: ${message} (${res.statusCode}${code ? ` ${code}` : ''})`, res.statusCode, code);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private org(org: string): string {
+    return `/api/v1/orgs/${encodeURIComponent(org)}`;
+  }
+
+  private async whoami(): Promise<{ email: string; superuser: boolean }> {
+    this.me ??= await this.call<{ email: string; superuser: boolean }>('GET', '/api/v1/me');
+    return this.me;
+  }
+
+  async actor(): Promise<string> {
+    return (await this.whoami()).email;
+  }
+
+  async actsForOthers(): Promise<boolean> {
+    return (await this.whoami()).superuser;
+  }
+
+  private async all<T>(path: string, kind: string): Promise<{ items: T[]; versions: Set<number> }> {
+    const items: T[] = [];
+    const versions = new Set<number>();
+    let cursor: string | null = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page: Page<T> = await this.call<Page<T>>('GET', `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, kind);
+      items.push(...page.items);
+      versions.add(page.stateVersion);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { items, versions };
+  }
+
+  async read(org: string): Promise<ActualOrg | undefined> {
+    // Read everything, then check the state version did not move meanwhile; if it did, read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let view;
+      try {
+        view = await this.call<{ name: string; displayName: string; plan: 'freemium' | 'premium'; creator: string; cache: { enabled: boolean; podType: null | 'small' }; stateVersion: number }>(
+          'GET',
+          this.org(org),
+          undefined,
+          'GET /orgs/:org',
+        );
+      } catch (err) {
+        if (err instanceof PlatformError && err.status === 404) return undefined;
+        throw err;
+      }
+      const members = await this.all<ActualMember & { creator: boolean }>(`${this.org(org)}/members`, 'GET /orgs/:org/members');
+      const invites = await this.all<{ email: string; role: Role; status: string; projects: { project: string; role: string }[] }>(`${this.org(org)}/invites?status=open`, 'GET /orgs/:org/invites');
+      const integrations = await this.call<{ items: { name: string; type: string; options: Record<string, unknown>; credentialsFingerprint: string | null }[]; stateVersion: number }>(
+        'GET',
+        `${this.org(org)}/integrations`,
+        undefined,
+        'GET /orgs/:org/integrations',
+      );
+      const versions = new Set([view.stateVersion, ...members.versions, ...invites.versions, integrations.stateVersion]);
+      if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again
+      return {
+        name: view.name,
+        displayName: view.displayName,
+        plan: view.plan,
+        creator: view.creator,
+        cache: { enabled: view.cache.enabled, podType: view.cache.podType },
+        stateVersion: view.stateVersion,
+        members: new Map(members.items.map((m) => [m.email, { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description }])),
+        invites: new Map(
+          invites.items.map((i): [string, ActualInvite] => [i.email, { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects }]),
+        ),
+        integrations: new Map(integrations.items.map((i) => [i.name, { name: i.name, type: i.type, options: i.options, credentialsFingerprint: i.credentialsFingerprint }])),
+      };
+    }
+    throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
+  }
+
+  async createOrganization(org: string, spec: { displayName: string; plan: 'freemium' | 'premium'; creator?: string }): Promise<void> {
+    await this.call('POST', '/api/v1/orgs', { name: org, ...spec }, 'POST /orgs');
+  }
+
+  async updateOrganization(org: string, spec: { displayName?: string; plan?: 'freemium' | 'premium'; cache?: { enabled: boolean; podType?: string } }): Promise<void> {
+    await this.call('PATCH', this.org(org), spec, 'PATCH /orgs/:org');
+  }
+
+  private async batch(path: string, field: string, items: unknown[], kind: string): Promise<ItemResult[]> {
+    const out: ItemResult[] = [];
+    for (const chunk of chunks(items)) {
+      const res = await this.call<{ results: { email: string; ok: boolean; error?: { message: string; code: string } }[] }>('POST', path, { [field]: chunk }, kind);
+      for (const r of res.results) out.push(r.ok ? { email: r.email, ok: true } : { email: r.email, ok: false, error: `${r.error?.message} (${r.error?.code})` });
+    }
+    return out;
+  }
+
+  invite(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return this.batch(`${this.org(org)}/invites/batch`, 'invites', items, 'POST /orgs/:org/invites/batch');
+  }
+
+  resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return this.batch(`${this.org(org)}/invites/batch-resend`, 'invites', items, 'POST /orgs/:org/invites/batch-resend');
+  }
+
+  cancelInvites(org: string, emails: string[]): Promise<ItemResult[]> {
+    return this.batch(`${this.org(org)}/invites/batch-cancel`, 'emails', emails, 'POST /orgs/:org/invites/batch-cancel');
+  }
+
+  updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]> {
+    return this.batch(`${this.org(org)}/members/batch-update`, 'members', items, 'POST /orgs/:org/members/batch-update');
+  }
+
+  removeMembers(org: string, emails: string[]): Promise<ItemResult[]> {
+    return this.batch(`${this.org(org)}/members/batch-remove`, 'emails', emails, 'POST /orgs/:org/members/batch-remove');
+  }
+
+  async createIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    await this.call('POST', `${this.org(org)}/integrations`, spec, 'POST /orgs/:org/integrations');
+  }
+
+  async updateIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    await this.call('PATCH', `${this.org(org)}/integrations/${encodeURIComponent(spec.name)}`, { options: spec.options, ...(spec.credentials ? { credentials: spec.credentials } : {}) }, 'PATCH /orgs/:org/integrations/:name');
+  }
+
+  async deleteIntegration(org: string, name: string): Promise<void> {
+    await this.call('DELETE', `${this.org(org)}/integrations/${encodeURIComponent(name)}`, undefined, 'DELETE /orgs/:org/integrations/:name');
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

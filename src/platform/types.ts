@@ -1,0 +1,71 @@
+import type { ActualOrg, Role } from '../plan/model.js';
+
+/** Per-email outcome of a batched write. */
+export interface ItemResult {
+  email: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface InviteItem {
+  email: string;
+  role: Role;
+  firstName?: string;
+  lastName?: string;
+  description?: string;
+  projects?: { project: string; role: string }[];
+}
+
+export interface MemberUpdateItem {
+  email: string;
+  role?: Role;
+  firstName?: string;
+  lastName?: string;
+  description?: string;
+}
+
+export interface IntegrationWrite {
+  name: string;
+  type: string;
+  options: Record<string, unknown>;
+  credentials?: Record<string, string>;
+}
+
+/**
+ * What the reconciler needs from a platform, and nothing more (peribolos style: the interface lives where
+ * it is used). Each platform — the built-in one, embedded or over HTTP, and the SaaS adapters — implements it.
+ * Batch methods take any number of items; adapters split them to the platform's batch limit.
+ */
+export interface Platform {
+  /** For plans and messages: `embedded:.orgctl/platform.db`, `http://127.0.0.1:8080`, ... */
+  readonly description: string;
+  /** Email of the identity acting on the platform. */
+  actor(): Promise<string>;
+  /** Whether the actor may create organizations for someone else (who becomes the creator). */
+  actsForOthers(): Promise<boolean>;
+  /** The organization's current state, read with list calls only; undefined if it does not exist. */
+  read(org: string): Promise<ActualOrg | undefined>;
+  createOrganization(org: string, spec: { displayName: string; plan: 'freemium' | 'premium'; creator?: string }): Promise<void>;
+  updateOrganization(org: string, spec: { displayName?: string; plan?: 'freemium' | 'premium'; cache?: { enabled: boolean; podType?: string } }): Promise<void>;
+  invite(org: string, items: InviteItem[]): Promise<ItemResult[]>;
+  /** Resends open invites (new link, new expiry), changing role or profile when given. */
+  resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]>;
+  cancelInvites(org: string, emails: string[]): Promise<ItemResult[]>;
+  updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]>;
+  removeMembers(org: string, emails: string[]): Promise<ItemResult[]>;
+  createIntegration(org: string, spec: IntegrationWrite): Promise<void>;
+  updateIntegration(org: string, spec: IntegrationWrite): Promise<void>;
+  deleteIntegration(org: string, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A platform refused or failed a whole call (not one item of a batch). */
+export class PlatformError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
