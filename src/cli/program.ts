@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runInviteAccept, runPlatformInit, runServe, runTokenCreate } from './commands/platform.js';
+import { runExport } from './commands/export.js';
 import { runApply, runDiff, runPlan } from './commands/reconcile.js';
 import { runSchema } from './commands/schema.js';
 import { runValidate } from './commands/validate.js';
@@ -73,6 +74,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
     .action(async (opts) => setExit(await runDiff(opts, io)));
+
+  program
+    .command('export')
+    .description('write the live organization as manifests, such that plan on them shows no changes')
+    .requiredOption('--org <name>', 'organization to export')
+    .option('--out <dir>', 'write organization.yaml, members.yaml, integrations.yaml here (default: stdout)')
+    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .action(async (opts: { org: string; out?: string; platform?: string }) => setExit(await runExport(opts, io)));
 
   const platform = program.command('platform').description('run and administer the built-in organization platform');
   const dbOption = () => new Option('--db <file>', 'SQLite database file (":memory:" for a throwaway one)').default('.orgctl/platform.db');
