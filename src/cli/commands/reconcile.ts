@@ -44,11 +44,12 @@ function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<stri
 }
 
 async function plan(flags: ReconcileFlags, io: Io, platform: Platform, errorCode: number): Promise<PlanResult> {
+  const maxRemovals = removalLimit(flags.maxRemovals); // flags first: a typo must not cost a platform read
   const desired = loadDesired(flags, io, errorCode);
   let result: PlanResult;
   try {
     result = await makePlan(platform, desired, {
-      guards: { maxRemovals: removalLimit(flags.maxRemovals), allowOwnerChanges: flags.allowOwnerChanges },
+      guards: { maxRemovals, allowOwnerChanges: flags.allowOwnerChanges },
       env: io.env,
     });
   } catch (err) {
