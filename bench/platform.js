@@ -5,35 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ORGCTL, ROOT, verdict } from './lib/measure.js';
+import { seedOrganization } from './lib/seed.js';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100_000);
 const TARGET_LIST_MS = 1000;
 
-async function seed(dbFile) {
-  const { openPlatform } = await import(join(ROOT, 'dist/server/platform.js'));
-  const platform = openPlatform({ db: dbFile });
-  const { token } = platform.identity.init({ org: 'bench-org', ownerEmail: 'owner@bench.example' });
-  const operator = platform.identity.authenticate(token);
-  const start = performance.now();
-  const BATCH = 1000;
-  for (let i = 0; i < MEMBERS - 1; i += BATCH) {
-    const invites = [];
-    for (let j = i; j < Math.min(i + BATCH, MEMBERS - 1); j++) {
-      invites.push({ email: `user${j}@bench.example`, role: j % 10 === 0 ? 'admin' : j % 3 === 0 ? 'worker' : 'member', firstName: `First${j}`, lastName: `Last${j}` });
-    }
-    const results = platform.members.invite(operator, 'bench-org', invites);
-    if (results.some((r) => !r.ok)) throw new Error(`seeding failed: ${JSON.stringify(results.find((r) => !r.ok))}`);
-    // The people accept: one transaction per 1000 acceptances.
-    platform.db.transaction(() => {
-      for (const inv of invites) platform.members.acceptByEmail(operator, 'bench-org', inv.email);
-    })();
-  }
-  const loadMs = performance.now() - start;
-  platform.close();
-  return { token, loadMs };
-}
-
-function startServer(dbFile, rusageFile) {
+export function startServer(dbFile, rusageFile) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/lib/rusage.js'), ORGCTL, 'platform', 'serve', '--db', dbFile, '--port', '0'], {
       cwd: ROOT,
@@ -74,7 +51,7 @@ export async function benchPlatform() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'platform.db');
-  const { token, loadMs } = await seed(dbFile);
+  const { token, loadMs } = await seedOrganization(dbFile, 'bench-org', MEMBERS);
   const rusageFile = join(dir, 'server-rusage.json');
   const { child, url } = await startServer(dbFile, rusageFile);
   const runs = [];

@@ -1,8 +1,9 @@
 // Runs every benchmark and prints its figures; exits 1 if any misses its target.
+import { benchPlan } from './plan.js';
 import { benchPlatform } from './platform.js';
 import { benchValidate } from './validate.js';
 
-const benches = { validate: benchValidate, platform: benchPlatform };
+const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan };
 const only = process.argv.slice(2);
 let ok = true;
 for (const [name, fn] of Object.entries(benches)) {

@@ -190,4 +190,9 @@ export class HttpPlatform implements Platform {
   async close(): Promise<void> {
     await this.agent.close();
   }
+
+  /** Requests made, by kind: `GET /orgs/:org/members` ... (benchmarks, and ORGCTL_REQUEST_STATS=1). */
+  requestStats(): Record<string, number> {
+    return Object.fromEntries([...this.stats].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
 }

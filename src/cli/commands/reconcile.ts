@@ -74,6 +74,9 @@ async function withPlatform<T>(flags: { platform?: string }, io: Io, errorCode: 
     if (err instanceof PlatformError) throw new UserError(err.message, errorCode);
     throw err;
   } finally {
+    if (io.env.ORGCTL_REQUEST_STATS && 'requestStats' in platform) {
+      io.stderr(`request stats: ${JSON.stringify((platform as { requestStats(): unknown }).requestStats())}\n`);
+    }
     await platform.close();
   }
 }
