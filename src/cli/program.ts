@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runInviteAccept, runPlatformInit, runServe, runTokenCreate } from './commands/platform.js';
+import { runCurrentContext, runGetContexts, runSetContext, runUseContext } from './commands/config.js';
 import { runExport } from './commands/export.js';
 import { runApply, runDiff, runPlan } from './commands/reconcile.js';
 import { runSchema } from './commands/schema.js';
 import { runValidate } from './commands/validate.js';
+import { currentContext } from './config.js';
 import { ExitCode, UserError, type Io } from './io.js';
 import { VERSION } from './version.js';
 
@@ -78,10 +80,31 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('export')
     .description('write the live organization as manifests, such that plan on them shows no changes')
-    .requiredOption('--org <name>', 'organization to export')
+    .option('--org <name>', 'organization to export (default: the current context\'s organization)')
     .option('--out <dir>', 'write organization.yaml, members.yaml, integrations.yaml here (default: stdout)')
     .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
-    .action(async (opts: { org: string; out?: string; platform?: string }) => setExit(await runExport(opts, io)));
+    .action(async (opts: { org?: string; out?: string; platform?: string }) => {
+      const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env)?.organization);
+      if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
+      setExit(await runExport({ ...opts, org }, io));
+    });
+
+  const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
+  config.command('get-contexts').description('list contexts').action(() => setExit(runGetContexts(io)));
+  config.command('current-context').description('print the current context').action(() => setExit(runCurrentContext(io)));
+  config
+    .command('use-context')
+    .argument('<name>')
+    .description('make NAME the current context')
+    .action((name: string) => setExit(runUseContext(name, io)));
+  config
+    .command('set-context')
+    .argument('<name>')
+    .description('create or update a context')
+    .option('--platform <url>', 'http(s)://... or file:PATH')
+    .option('--organization <name>', 'the active organization in this context (default --org of export)')
+    .option('--token-file <path>', 'file holding the bearer token (never the token itself)')
+    .action((name: string, opts: { platform?: string; organization?: string; tokenFile?: string }) => setExit(runSetContext(name, opts, io)));
 
   const platform = program.command('platform').description('run and administer the built-in organization platform');
   const dbOption = () => new Option('--db <file>', 'SQLite database file (":memory:" for a throwaway one)').default('.orgctl/platform.db');

@@ -4,6 +4,7 @@ import { EmbeddedPlatform } from '../platform/embedded.js';
 import { HttpPlatform } from '../platform/http.js';
 import type { Platform } from '../platform/types.js';
 import { DEFAULT_DB } from './commands/platform.js';
+import { currentContext } from './config.js';
 import { localIdentity } from './identity.js';
 import { UserError, type Io } from './io.js';
 
@@ -14,14 +15,17 @@ import { UserError, type Io } from './io.js';
  * would show.
  */
 export function openTarget(flag: string | undefined, io: Io): Platform {
-  const target = flag ?? io.env.ORGCTL_PLATFORM ?? '';
+  // Flag, then environment, then the current context (kubeconfig style), then the embedded default.
+  const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
+  const target = flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '';
   if (/^https?:\/\//.test(target)) {
     let token = io.env.ORGCTL_TOKEN?.trim();
-    if (!token && io.env.ORGCTL_TOKEN_FILE) {
+    const tokenFile = io.env.ORGCTL_TOKEN_FILE ?? context?.tokenFile;
+    if (!token && tokenFile) {
       try {
-        token = readFileSync(io.env.ORGCTL_TOKEN_FILE, 'utf8').trim();
+        token = readFileSync(tokenFile, 'utf8').trim();
       } catch (err) {
-        throw new UserError(`cannot read ORGCTL_TOKEN_FILE ${io.env.ORGCTL_TOKEN_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new UserError(`cannot read token file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
     if (!token) throw new UserError(`no token for ${target}: set ORGCTL_TOKEN or ORGCTL_TOKEN_FILE`);

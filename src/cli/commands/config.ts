@@ -1,0 +1,44 @@
+import { configPath, readConfig, writeConfig, type Context } from '../config.js';
+import { ExitCode, UserError, type Io } from '../io.js';
+
+export function runGetContexts(io: Io): number {
+  const config = readConfig(io.env);
+  const rows = [['CURRENT', 'NAME', 'PLATFORM', 'ORGANIZATION'], ...config.contexts.map((c) => [c.name === config.currentContext ? '*' : '', c.name, c.platform, c.organization ?? ''])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  io.stdout(`${rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+export function runCurrentContext(io: Io): number {
+  const config = readConfig(io.env);
+  if (!config.currentContext) throw new UserError(`current-context is not set (${configPath(io.env)})`);
+  io.stdout(`${config.currentContext}\n`);
+  return ExitCode.ok;
+}
+
+export function runUseContext(name: string, io: Io): number {
+  const config = readConfig(io.env);
+  if (!config.contexts.some((c) => c.name === name)) {
+    throw new UserError(`no context named "${name}"; known: ${config.contexts.map((c) => c.name).join(', ') || 'none (add one with orgctl config set-context)'}`);
+  }
+  writeConfig(io.env, { ...config, currentContext: name });
+  io.stdout(`switched to context "${name}"\n`);
+  return ExitCode.ok;
+}
+
+export function runSetContext(name: string, opts: { platform?: string; organization?: string; tokenFile?: string }, io: Io): number {
+  const config = readConfig(io.env);
+  const existing = config.contexts.find((c) => c.name === name);
+  const platform = opts.platform ?? existing?.platform;
+  if (!platform) throw new UserError('a new context needs --platform (http(s)://... or file:PATH)', ExitCode.usage);
+  if (!/^(https?:\/\/|file:)/.test(platform)) throw new UserError(`--platform must be http(s)://... or file:PATH, not "${platform}"`, ExitCode.usage);
+  const ctx: Context = {
+    name,
+    platform,
+    ...((opts.organization ?? existing?.organization) ? { organization: opts.organization ?? existing?.organization } : {}),
+    ...((opts.tokenFile ?? existing?.tokenFile) ? { tokenFile: opts.tokenFile ?? existing?.tokenFile } : {}),
+  };
+  writeConfig(io.env, { currentContext: config.currentContext ?? name, contexts: [...config.contexts.filter((c) => c.name !== name), ctx] });
+  io.stdout(`context "${name}" ${existing ? 'updated' : 'created'}\n`);
+  return ExitCode.ok;
+}
