@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { Database } from './sqlite.js';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
 
 /**
  * Opens (creating if needed) the platform database: WAL for concurrent readers and crash safety, foreign

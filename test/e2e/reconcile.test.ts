@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../../src/server/sqlite.js';
 import { describe, expect, it } from 'vitest';
 import { orgctl, tempDir, writeOrg, type OrgSpec, type Run } from './cli.js';
 
