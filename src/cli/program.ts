@@ -5,9 +5,19 @@ import { runExport } from './commands/export.js';
 import { runApply, runDiff, runPlan } from './commands/reconcile.js';
 import { runSchema } from './commands/schema.js';
 import { runValidate } from './commands/validate.js';
-import { currentContext } from './config.js';
 import { ExitCode, UserError, type Io } from './io.js';
 import { VERSION } from './version.js';
+
+// Commands are imported when they run: `validate` must not pay for loading the HTTP server, the SQLite
+// binding and the HTTP client (about 300 ms of start-up).
+const commands = {
+  config: () => import('./commands/config.js'),
+  export: () => import('./commands/export.js'),
+  platform: () => import('./commands/platform.js'),
+  reconcile: () => import('./commands/reconcile.js'),
+  schema: () => import('./commands/schema.js'),
+  validate: () => import('./commands/validate.js'),
+};
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 
@@ -29,14 +39,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
     .addOption(outputOption())
     .option('--strict', 'treat documents that are not orgctl kinds as errors instead of skipping them', false)
-    .action((opts: { filename: string[]; output: 'text' | 'json'; strict: boolean }) => setExit(runValidate(opts, io)));
+    .action(async (opts: { filename: string[]; output: 'text' | 'json'; strict: boolean }) => setExit((await commands.validate()).runValidate(opts, io)));
 
   program
     .command('schema')
     .description('print the JSON Schema of the manifests (for editors and yaml-language-server)')
     .argument('[kind]', 'one kind (Organization, Membership, Integration); default: all kinds in one schema')
     .option('--out <dir>', 'write one file per kind (and orgctl.json for all) into this directory')
-    .action((kind: string | undefined, opts: { out?: string }) => setExit(runSchema(kind, opts, io)));
+    .action(async (kind: string | undefined, opts: { out?: string }) => setExit((await commands.schema()).runSchema(kind, opts, io)));
 
   const reconcileOptions = (cmd: Command) =>
     cmd
@@ -50,7 +60,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(outputOption())
     .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
-    .action(async (opts) => setExit(await runPlan(opts, io)));
+    .action(async (opts) => setExit(await (await commands.reconcile()).runPlan(opts, io)));
 
   reconcileOptions(program.command('apply').description('apply manifests (after confirmation) or a saved plan'))
     .argument('[plan]', 'a plan saved by `orgctl plan --out`')
@@ -65,7 +75,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        const code = await runApply({ ...opts, planFile }, io, { confirm: io.confirm, shouldStop: () => stopping });
+        const code = await (await commands.reconcile()).runApply({ ...opts, planFile }, io, { confirm: io.confirm, shouldStop: () => stopping });
         setExit(stopping ? Math.max(code, ExitCode.failure) : code);
       } finally {
         process.off('SIGINT', stop);
@@ -75,7 +85,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
-    .action(async (opts) => setExit(await runDiff(opts, io)));
+    .action(async (opts) => setExit(await (await commands.reconcile()).runDiff(opts, io)));
 
   program
     .command('export')
@@ -84,19 +94,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--out <dir>', 'write organization.yaml, members.yaml, integrations.yaml here (default: stdout)')
     .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
     .action(async (opts: { org?: string; out?: string; platform?: string }) => {
-      const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env)?.organization);
+      const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : (await import('./config.js')).currentContext(io.env)?.organization);
       if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
-      setExit(await runExport({ ...opts, org }, io));
+      setExit(await (await commands.export()).runExport({ ...opts, org }, io));
     });
 
   const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
-  config.command('get-contexts').description('list contexts').action(() => setExit(runGetContexts(io)));
-  config.command('current-context').description('print the current context').action(() => setExit(runCurrentContext(io)));
+  config.command('get-contexts').description('list contexts').action(async () => setExit((await commands.config()).runGetContexts(io)));
+  config.command('current-context').description('print the current context').action(async () => setExit((await commands.config()).runCurrentContext(io)));
   config
     .command('use-context')
     .argument('<name>')
     .description('make NAME the current context')
-    .action((name: string) => setExit(runUseContext(name, io)));
+    .action(async (name: string) => setExit((await commands.config()).runUseContext(name, io)));
   config
     .command('set-context')
     .argument('<name>')
@@ -104,7 +114,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--platform <url>', 'http(s)://... or file:PATH')
     .option('--organization <name>', 'the active organization in this context (default --org of export)')
     .option('--token-file <path>', 'file holding the bearer token (never the token itself)')
-    .action((name: string, opts: { platform?: string; organization?: string; tokenFile?: string }) => setExit(runSetContext(name, opts, io)));
+    .action(async (name: string, opts: { platform?: string; organization?: string; tokenFile?: string }) => setExit((await commands.config()).runSetContext(name, opts, io)));
 
   const platform = program.command('platform').description('run and administer the built-in organization platform');
   const dbOption = () => new Option('--db <file>', 'SQLite database file (":memory:" for a throwaway one)').default('.orgctl/platform.db');
@@ -116,7 +126,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--invite-expiry-days <n>', 'days before an invite expires', '7')
     .option('--log', 'log requests as JSON lines on stderr', false)
-    .action(async (opts: { db: string; port: string; host: string; inviteExpiryDays: string; log: boolean }) => setExit(await runServe(opts, io)));
+    .action(async (opts: { db: string; port: string; host: string; inviteExpiryDays: string; log: boolean }) => setExit(await (await commands.platform()).runServe(opts, io)));
   platform
     .command('init')
     .description('create the first organization, its owner and a token on a fresh database')
@@ -125,7 +135,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--owner <email>', 'owner (default: $ORGCTL_USER, git config user.email, admin@localhost)')
     .option('--display-name <text>', 'display name of the organization')
     .option('--plan <plan>', 'freemium or premium')
-    .action((opts: { db: string; org: string; owner?: string; displayName?: string; plan?: string }) => setExit(runPlatformInit(opts, io)));
+    .action(async (opts: { db: string; org: string; owner?: string; displayName?: string; plan?: string }) => setExit((await commands.platform()).runPlatformInit(opts, io)));
   platform
     .command('token')
     .description('manage API tokens')
@@ -135,7 +145,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('--user <email>', 'the user the token acts as')
     .option('--name <name>', 'a label for the token', 'cli')
     .option('--superuser', 'the user is a platform operator', false)
-    .action((opts: { db: string; user: string; name: string; superuser: boolean }) => setExit(runTokenCreate(opts, io)));
+    .action(async (opts: { db: string; user: string; name: string; superuser: boolean }) => setExit((await commands.platform()).runTokenCreate(opts, io)));
   platform
     .command('invites')
     .description('act on invites as the invited person (demos and tests)')
@@ -145,7 +155,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('--email <email>', 'the invited address')
     .addOption(dbOption())
     .option('--platform <url>', 'platform URL (default: $ORGCTL_PLATFORM, else the --db file); needs ORGCTL_TOKEN')
-    .action(async (opts: { org: string; email: string; db: string; platform?: string }) => setExit(await runInviteAccept(opts, io)));
+    .action(async (opts: { org: string; email: string; db: string; platform?: string }) => setExit(await (await commands.platform()).runInviteAccept(opts, io)));
 
   program
     .command('version')

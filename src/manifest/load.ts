@@ -1,4 +1,4 @@
-import { loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
+import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
 import { kindDefinitions, type KindDefinition } from './crds.js';
 import { sortDiagnostics, type Diagnostic, type Note } from './diagnostics.js';
 import { SourceLocator } from './locate.js';
@@ -74,8 +74,9 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
     }
   }
   try {
+    // The YAML 1.2 core schema, as Kubernetes reads manifests: `2024-01-01` stays a string, not a Date.
     // maxDepth exists in js-yaml 4.1.1+ but is missing from its type definitions.
-    return { docs: loadAll(text, undefined, { filename: source.name, maxDepth: MAX_DEPTH } as LoadOptions_) };
+    return { docs: loadAll(text, undefined, { filename: source.name, schema: CORE_SCHEMA, maxDepth: MAX_DEPTH } as LoadOptions_) };
   } catch (err) {
     if (err instanceof YAMLException) {
       const mark = err.mark;
