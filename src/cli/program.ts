@@ -54,6 +54,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--platform <url>', 'http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
       .option('--max-removals <n|n%>', 'refuse plans removing more members than this, per organization', '25%')
       .option('--allow-owner-changes', 'allow promoting, demoting or removing owners', false)
+      .option('--rate-limit <per-minute>', 'client-side limit of platform requests per minute (default $ORGCTL_RATE_LIMIT, else none)')
       .option('--no-color', 'no colours, even on a terminal');
 
   reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))

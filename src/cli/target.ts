@@ -14,7 +14,7 @@ import { UserError, type Io } from './io.js';
  * token comes from $ORGCTL_TOKEN or the file named by $ORGCTL_TOKEN_FILE: never from a flag, which `ps`
  * would show.
  */
-export function openTarget(flag: string | undefined, io: Io): Platform {
+export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string } = {}): Platform {
   // Flag, then environment, then the current context (kubeconfig style), then the embedded default.
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
   const target = flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '';
@@ -29,7 +29,12 @@ export function openTarget(flag: string | undefined, io: Io): Platform {
       }
     }
     if (!token) throw new UserError(`no token for ${target}: set ORGCTL_TOKEN or ORGCTL_TOKEN_FILE`);
-    return new HttpPlatform(target, token);
+    const limit = opts.rateLimit ?? io.env.ORGCTL_RATE_LIMIT;
+    const perMinute = limit === undefined ? undefined : Number(limit);
+    if (perMinute !== undefined && !(Number.isFinite(perMinute) && perMinute > 0)) {
+      throw new UserError(`the rate limit must be a positive number of requests per minute, not "${limit}"`, 2);
+    }
+    return new HttpPlatform(target, token, { rateLimitPerMinute: perMinute });
   }
   if (target && !target.startsWith('file:')) {
     throw new UserError(`unsupported platform "${target}": use http(s)://HOST:PORT or file:PATH`);

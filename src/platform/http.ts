@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
+import { backoffMs, DEFAULT_RETRY, RateLimiter, retryable, retryAfterMs, type RetryPolicy } from './resilience.js';
 import type { ActualInvite, ActualMember, ActualOrg, Role } from '../plan/model.js';
 import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
 
@@ -20,37 +22,103 @@ function chunks<T>(list: T[], size = BATCH): T[][] {
 /** Request counts by kind (`GET /orgs/:org/members`, ...), for benchmarks and `--stats`. */
 export type RequestStats = Map<string, number>;
 
-/** The built-in platform over its REST API (`orgctl platform serve`), with undici keep-alive connections. */
+export interface HttpPlatformOptions {
+  /** Client-side limit, requests per minute (e.g. Ango Hub's standard plan: 100). */
+  rateLimitPerMinute?: number;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The built-in platform over its REST API (`orgctl platform serve`), with undici keep-alive connections,
+ * a timeout on every request, retries with backoff and jitter where repeating is safe (honouring
+ * Retry-After), an optional client-side rate limit, and an Idempotency-Key on every write.
+ */
 export class HttpPlatform implements Platform {
   readonly description: string;
   readonly stats: RequestStats = new Map();
   private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+  private readonly limiter: RateLimiter | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private me: { email: string; superuser: boolean } | undefined;
 
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly token: string,
+    opts: HttpPlatformOptions = {},
   ) {
     this.description = baseUrl.replace(/\/+$/, '');
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
+    this.sleep = opts.sleep ?? wait;
+    this.limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute, undefined, this.sleep) : undefined;
+  }
+
+  private count(kind: string): void {
+    this.stats.set(kind, (this.stats.get(kind) ?? 0) + 1);
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, kind = `${method} ${path.replace(/\?.*/, '')}`): Promise<T> {
-    this.stats.set(kind, (this.stats.get(kind) ?? 0) + 1);
-    let res;
-    try {
-      res = await request(`${this.description}${path}`, {
-        method,
-        dispatcher: this.agent,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-      });
-    } catch (err) {
-      throw new PlatformError(`cannot reach ${this.description}: ${(err as Error).message}`);
+    // One key for every attempt of this write: a server that saw the first attempt answers the retry
+    // from its record instead of doing the work twice.
+    const idempotencyKey = method === 'GET' ? undefined : randomUUID();
+    const repeatSafe = method === 'GET';
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= this.retry.attempts;
+      await this.limiter?.acquire();
+      this.count(kind);
+      let res;
+      try {
+        res = await request(`${this.description}${path}`, {
+          method,
+          dispatcher: this.agent,
+          headers: {
+            authorization: `Bearer ${this.token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
+      } catch (err) {
+        if (!last && retryable({ networkError: true }, repeatSafe)) {
+          this.count('retries');
+          await this.sleep(backoffMs(attempt, this.retry));
+          continue;
+        }
+        throw new PlatformError(`cannot reach ${this.description}: ${(err as Error).message}`);
+      }
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        if (!last && retryable({ networkError: true }, repeatSafe)) {
+          this.count('retries');
+          await this.sleep(backoffMs(attempt, this.retry));
+          continue;
+        }
+        throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: connection lost while reading the answer: ${(err as Error).message}`);
+      }
+      if (res.statusCode >= 400 && !last && retryable({ status: res.statusCode }, repeatSafe)) {
+        const after = retryAfterMs(res.headers['retry-after']);
+        const delay = after ?? backoffMs(attempt, this.retry);
+        if (res.statusCode === 429) this.limiter?.pause(delay);
+        this.count('retries');
+        await this.sleep(delay);
+        continue;
+      }
+      return this.answer<T>(method, path, res.statusCode, text);
     }
-    const text = await res.body.text();
-    if (res.statusCode >= 400) {
+  }
+
+  private answer<T>(method: string, path: string, status: number, text: string): T {
+    if (status >= 400) {
       let message = text.slice(0, 500);
       let code: string | undefined;
       try {
@@ -60,7 +128,7 @@ export class HttpPlatform implements Platform {
       } catch {
         // not JSON: keep the text
       }
-      throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: ${message} (${res.statusCode}${code ? ` ${code}` : ''})`, res.statusCode, code);
+      throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: ${message} (${status}${code ? ` ${code}` : ''})`, status, code);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

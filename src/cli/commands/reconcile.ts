@@ -15,6 +15,7 @@ import { openTarget } from '../target.js';
 export interface ReconcileFlags {
   filename?: string[];
   platform?: string;
+  rateLimit?: string;
   maxRemovals: string;
   allowOwnerChanges: boolean;
   color: boolean;
@@ -66,8 +67,8 @@ function refuseOnGuards(result: PlanResult, io: Io, errorCode: number): void {
   throw new UserError(`the plan violates ${result.violations.length} safety guard(s); nothing was written`, errorCode);
 }
 
-async function withPlatform<T>(flags: { platform?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
-  const platform = openTarget(flags.platform, io);
+async function withPlatform<T>(flags: { platform?: string; rateLimit?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const platform = openTarget(flags.platform, io, { rateLimit: flags.rateLimit });
   try {
     return await fn(platform);
   } catch (err) {
