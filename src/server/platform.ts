@@ -7,8 +7,11 @@ import { AuditLog } from './service/audit.js';
 import { Context } from './service/context.js';
 import { Identity } from './service/identity.js';
 import { Integrations } from './service/integrations.js';
+import { Groups } from './service/groups.js';
 import { Members } from './service/members.js';
 import { Orgs } from './service/orgs.js';
+import { Overview } from './service/overview.js';
+import { Projects } from './service/projects.js';
 
 export interface PlatformOptions {
   /** SQLite file, or `:memory:`. */
@@ -57,6 +60,9 @@ export class PlatformService {
   readonly members: Members;
   readonly integrations: Integrations;
   readonly audit: AuditLog;
+  readonly projects: Projects;
+  readonly groups: Groups;
+  readonly overview: Overview;
 
   constructor(
     readonly db: Db,
@@ -70,6 +76,9 @@ export class PlatformService {
     this.members = new Members(this.ctx, this.identity, inviteExpiryDays);
     this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));
     this.audit = new AuditLog(this.ctx);
+    this.projects = new Projects(this.ctx, this.identity);
+    this.groups = new Groups(this.ctx);
+    this.overview = new Overview(this.ctx);
   }
 
   close(): void {

@@ -4,6 +4,7 @@ import type { PlatformService } from '../platform.js';
 import type { Actor } from '../service/context.js';
 import type { BatchResult } from '../service/members.js';
 import * as S from './schemas.js';
+import { registerWorkspaceRoutes } from './workspace-routes.js';
 
 export interface AppOptions {
   /** Log requests (to stderr, as JSON lines). Tests keep it off. */
@@ -212,5 +213,6 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     return audit.list(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), action: q.action });
   });
 
+  registerWorkspaceRoutes(app, platform);
   return app;
 }
