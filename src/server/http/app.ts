@@ -28,7 +28,7 @@ function pageOpts(q: { cursor?: string; limit?: string }): { cursor?: string; li
 /** A single-item call made through a batch: its failure becomes the response's status. */
 function single<T>(results: BatchResult<T>[]): T {
   const r = results[0]!;
-  if (!r.ok) throw new ApiError(r.error.status, r.error.code, r.error.message);
+  if (!r.ok) throw new ApiError(r.error.status, r.error.code, r.error.message, r.error.details);
   return r.result;
 }
 
@@ -168,7 +168,13 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const results = members.cancel(actor(req), org, (req.body as { emails: string[] }).emails);
     return { results, stateVersion: platform.ctx.org(org).version };
   });
-  app.post('/api/v1/orgs/:org/invites/:email/resend', { schema: { body: S.resendBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/invites/:email/resend', {
+    // A bare resend (no body) is the common case.
+    preValidation: async (req) => {
+      req.body ??= {};
+    },
+    schema: { body: S.resendBody },
+  }, async (req) => {
     const p = req.params as { org: string; email: string };
     const { expiresInDays, ...rest } = (req.body ?? {}) as { expiresInDays?: number };
     return single(members.resend(actor(req), p.org, [{ ...rest, email: p.email }], { expiresInDays }));

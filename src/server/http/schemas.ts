@@ -2,7 +2,8 @@
 
 const str = (max = 200) => ({ type: 'string', maxLength: max });
 export const roleSchema = { type: 'string', enum: ['owner', 'admin', 'member', 'worker'] };
-export const emailSchema = { type: 'string', minLength: 3, maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' };
+// Surrounding spaces are allowed: the platform trims and lower-cases addresses itself.
+export const emailSchema = { type: 'string', minLength: 3, maxLength: 320, pattern: '^\\s*[^@\\s]+@[^@\\s]+\\.[^@\\s]+\\s*$' };
 const projectRole = { type: 'string', enum: ['manager', 'annotator', 'reviewer'] };
 export const MAX_BATCH = 1000;
 

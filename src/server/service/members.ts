@@ -62,7 +62,9 @@ export interface MemberUpdate {
 }
 
 /** One item of a batch: done, or the error it would have got alone. Batches never fail as a whole. */
-export type BatchResult<T> = { email: string; ok: true; result: T } | { email: string; ok: false; error: { status: number; code: string; message: string } };
+export type BatchResult<T> =
+  | { email: string; ok: true; result: T }
+  | { email: string; ok: false; error: { status: number; code: string; message: string; details: Record<string, unknown> } };
 
 interface InviteRow {
   id: number;
@@ -334,8 +336,13 @@ export class Members {
       const email = normalizeEmail(rawEmail);
       if (!actor.superuser && actor.email !== email) throw forbidden('only the invited person or a platform superuser may accept an invite');
       const inv = this.openInvite(org.id, email);
-      if (!inv) throw notFound(`open invite for ${email} in "${org.name}"`);
-      return this.accept(inv);
+      if (inv) return this.accept(inv);
+      // No open invite: say why, as accepting by link does (a cancelled or used invite is a 409).
+      const latest = this.ctx
+        .stmt('SELECT * FROM invites WHERE org_id = ? AND email = ? ORDER BY id DESC LIMIT 1')
+        .get(org.id, email) as InviteRow | undefined;
+      if (latest) return this.accept(latest);
+      throw notFound(`invite for ${email} in "${org.name}"`);
     });
   }
 
@@ -448,7 +455,7 @@ export class Members {
       return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.db.transaction(fn)() };
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      return { email: normalizeEmail(String(email)), ok: false, error: { status: err.status, code: err.code, message: err.message } };
+      return { email: normalizeEmail(String(email)), ok: false, error: { status: err.status, code: err.code, message: err.message, details: err.details } };
     }
   }
 
