@@ -5,6 +5,7 @@ import { SourceLocator } from './locate.js';
 import { GROUP, type Loaded, type Manifest, type SourceRef } from './model.js';
 import { formatPath, type FieldPath } from './path.js';
 import { findInlineSecrets } from './secrets.js';
+import { describeUnclosed, findUnclosed, isUnclosedReason } from './unclosed.js';
 import { checkSemantics } from './semantics.js';
 import { decodeSource, type Source } from './sources.js';
 import { closest } from './suggest.js';
@@ -69,8 +70,15 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
   if (source.name.endsWith('.json')) {
     try {
       return { docs: [JSON.parse(text)] };
-    } catch {
-      // Fall through: the YAML parser reads JSON too and reports where the problem is.
+    } catch (err) {
+      // A .json file is JSON: the YAML parser would accept what JSON does not (trailing commas, comments).
+      const message = (err as Error).message;
+      const at = /at position (\d+)/.exec(message);
+      const offset = at ? Number(at[1]) : text.length;
+      const before = text.slice(0, offset);
+      const line = before.split('\n').length;
+      const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+      return { line, column, message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '')}` };
     }
   }
   try {
@@ -80,6 +88,15 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
   } catch (err) {
     if (err instanceof YAMLException) {
       const mark = err.mark;
+      const unclosed = isUnclosedReason(err.reason) ? findUnclosed(text, mark ? mark.position : text.length) : undefined;
+      if (unclosed) {
+        const before = text.slice(0, unclosed.offset);
+        return {
+          line: before.split('\n').length,
+          column: unclosed.offset - (before.lastIndexOf('\n') + 1) + 1,
+          message: `YAML syntax error: ${describeUnclosed(unclosed)}`,
+        };
+      }
       return {
         line: mark ? mark.line + 1 : 1,
         column: mark ? mark.column + 1 : 1,
@@ -139,6 +156,11 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
       return;
     }
     const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    if (group !== GROUP && kindNames.includes(kind) && closest(group, [GROUP]) !== undefined) {
+      // `orgtcl.dev` with kind Organization is a typo, not someone else's object: never skip it silently.
+      find(['apiVersion'], 'value', `unknown apiVersion "${apiVersion}" for kind ${kind}; did you mean "${versions[0]}"?`);
+      return;
+    }
     if (group !== GROUP) {
       const meta = obj.metadata as Record<string, unknown> | undefined;
       const name = typeof meta?.name === 'string' ? ` "${meta.name}"` : '';

@@ -68,8 +68,9 @@ export class SourceLocator {
         const keyStart = rangeStart(pair.key);
         if (last && r.at === 'key' && keyStart !== undefined) return keyStart;
         node = pair.value;
-        // `key:` with no value has no value node: point at the key.
-        offset = rangeStart(node) ?? keyStart ?? offset;
+        // `key:` with no value has no value node, or an empty one placed after the colon: point at the key.
+        const empty = isScalar(node) && node.value === null && node.range !== undefined && node.range !== null && node.range[0] === node.range[1];
+        offset = (empty ? undefined : rangeStart(node)) ?? keyStart ?? offset;
       } else if (isSeq(node) && typeof part === 'number') {
         node = node.items[part];
         const start = rangeStart(node);

@@ -48,7 +48,8 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
     const meta = record(object.metadata);
     const name = str(meta.name);
     if (!name) continue;
-    const key = `${object.kind}/${str(meta.namespace) ?? ''}/${name}`;
+    // An Organization's name is its name on the platform: one per name, whatever the namespace.
+    const key = `${object.kind}/${object.kind === 'Organization' ? '' : (str(meta.namespace) ?? '')}/${name}`;
     const first = names.get(key);
     if (first) add({ source, path: ['metadata', 'name'] }, `duplicate ${object.kind} "${name}": also declared at {related}`, first);
     else names.set(key, { source, path: ['metadata', 'name'] });

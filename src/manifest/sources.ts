@@ -120,6 +120,8 @@ export function decodeSource(bytes: Uint8Array): { text: string } | { error: str
     let lineStart = 0;
     for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) (line++, (lineStart = i + 1));
     const hex = (bytes[offset] ?? 0).toString(16).padStart(2, '0');
-    return { error: `not valid UTF-8: byte 0x${hex} at offset ${offset}; save the file as UTF-8`, line, column: offset - lineStart + 1 };
+    // Columns count characters, as everywhere else: decode the (valid) start of the line.
+    const column = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, offset)).length + 1;
+    return { error: `not valid UTF-8: byte 0x${hex} at offset ${offset}; save the file as UTF-8`, line, column };
   }
 }
