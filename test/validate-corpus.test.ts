@@ -332,7 +332,7 @@ const CORPUS: Row[] = [
 ];
 
 /** Problems the loader once placed or judged wrongly: each row pins the right behaviour. */
-const BUGS = {
+const PLACED = {
   // Was: an unterminated double-quoted scalar is reported at the end of the stream (6:1, a line after the
   // last line of the file) instead of at its opening quote, 4:9, where the closing quote is missing.
   unterminatedQuote: { fixture: 'yaml-unterminated-quote.yaml', expected: [['yaml-unterminated-quote.yaml', 4, 9, '', 'quote']] },
@@ -368,15 +368,15 @@ const BUGS = {
 describe('validate: the corpus of broken manifests', () => {
   it.each(CORPUS.map((row) => [row.fixture, row] as const))('%s', (_name, row) => check(row));
 
-  describe('problems placed where the user must look'), () => {
-    it('yaml-unterminated-quote.yaml: at the opening quote', () => check(BUGS.unterminatedQuote));
-    it('yaml-unclosed-flow.yaml: at the unclosed "{"', () => check(BUGS.unclosedFlowMapping));
-    it('yaml-unclosed-flow-sequence.yaml: at the unclosed "["', () => check(BUGS.unclosedFlowSequence));
-    it('json-trailing-comma.json: a JSON syntax error', () => check(BUGS.jsonTrailingComma));
-    it('not-utf8-after-multibyte.yaml: column in characters', () => check(BUGS.utf8ColumnInBytes));
-    it('wrong-type-members-null.yaml: at the key of the empty value', () => check(BUGS.emptyValueColumn));
-    it('apiversion-group-typo.yaml: an error, not a skipped document', () => check(BUGS.apiVersionGroupTypo));
-    it('duplicate-organization-namespaces.yaml: one organization, declared twice', () => check(BUGS.organizationNamespaces));
+  describe('problems placed where the user must look', () => {
+    it('yaml-unterminated-quote.yaml: at the opening quote', () => check(PLACED.unterminatedQuote));
+    it('yaml-unclosed-flow.yaml: at the unclosed "{"', () => check(PLACED.unclosedFlowMapping));
+    it('yaml-unclosed-flow-sequence.yaml: at the unclosed "["', () => check(PLACED.unclosedFlowSequence));
+    it('json-trailing-comma.json: a JSON syntax error', () => check(PLACED.jsonTrailingComma));
+    it('not-utf8-after-multibyte.yaml: column in characters', () => check(PLACED.utf8ColumnInBytes));
+    it('wrong-type-members-null.yaml: at the key of the empty value', () => check(PLACED.emptyValueColumn));
+    it('apiversion-group-typo.yaml: an error, not a skipped document', () => check(PLACED.apiVersionGroupTypo));
+    it('duplicate-organization-namespaces.yaml: one organization, declared twice', () => check(PLACED.organizationNamespaces));
   });
 
   it('skips a document of another kind with a note, and no error, without --strict', () => {
