@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ActualInvite, ActualMember, ActualOrg, Role } from '../plan/model.js';
+import type { ActualOrg, Role } from '../plan/model.js';
+import { toActualOrg } from './actual.js';
 import { ApiError } from '../server/errors.js';
 import { openPlatform, type PlatformService } from '../server/platform.js';
 import type { Actor } from '../server/service/context.js';
@@ -52,34 +53,20 @@ export class EmbeddedPlatform implements Platform {
     // One read transaction: every list comes from the same snapshot.
     return s.db.transaction(() => {
       const view = s.orgs.get(this.operator, org);
-      const members = new Map<string, ActualMember>();
+      const members = [];
       let cursor: string | undefined;
       do {
         const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
-        for (const m of page.items) members.set(m.email, { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description });
+        members.push(...page.items);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
-      const invites = new Map<string, ActualInvite>();
-      cursor = undefined;
+      const invites = [];
       do {
         const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
-        for (const i of page.items) invites.set(i.email, { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects });
+        invites.push(...page.items);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
-      const integrations = new Map(
-        s.integrations.list(this.operator, org).items.map((i) => [i.name, { name: i.name, type: i.type, options: i.options, credentialsFingerprint: i.credentialsFingerprint }]),
-      );
-      return {
-        name: view.name,
-        displayName: view.displayName,
-        plan: view.plan,
-        creator: view.creator,
-        cache: { enabled: view.cache.enabled, podType: view.cache.podType },
-        stateVersion: view.stateVersion,
-        members,
-        invites,
-        integrations,
-      };
+      return toActualOrg(view, members, invites, s.integrations.list(this.operator, org).items);
     })();
   }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { backoffMs, DEFAULT_RETRY, RateLimiter, retryable, retryAfterMs, type RetryPolicy } from './resilience.js';
-import type { ActualInvite, ActualMember, ActualOrg, Role } from '../plan/model.js';
+import type { ActualOrg } from '../plan/model.js';
+import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './actual.js';
 import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
 
 const BATCH = 1000;
@@ -169,7 +170,7 @@ export class HttpPlatform implements Platform {
     for (let attempt = 0; attempt < 3; attempt++) {
       let view;
       try {
-        view = await this.call<{ name: string; displayName: string; plan: 'freemium' | 'premium'; creator: string; cache: { enabled: boolean; podType: null | 'small' }; stateVersion: number }>(
+        view = await this.call<OrgViewLike>(
           'GET',
           this.org(org),
           undefined,
@@ -179,9 +180,9 @@ export class HttpPlatform implements Platform {
         if (err instanceof PlatformError && err.status === 404) return undefined;
         throw err;
       }
-      const members = await this.all<ActualMember & { creator: boolean }>(`${this.org(org)}/members`, 'GET /orgs/:org/members');
-      const invites = await this.all<{ email: string; role: Role; status: string; projects: { project: string; role: string }[] }>(`${this.org(org)}/invites?status=open`, 'GET /orgs/:org/invites');
-      const integrations = await this.call<{ items: { name: string; type: string; options: Record<string, unknown>; credentialsFingerprint: string | null }[]; stateVersion: number }>(
+      const members = await this.all<MemberViewLike>(`${this.org(org)}/members`, 'GET /orgs/:org/members');
+      const invites = await this.all<InviteViewLike>(`${this.org(org)}/invites?status=open`, 'GET /orgs/:org/invites');
+      const integrations = await this.call<{ items: IntegrationViewLike[]; stateVersion: number }>(
         'GET',
         `${this.org(org)}/integrations`,
         undefined,
@@ -189,19 +190,7 @@ export class HttpPlatform implements Platform {
       );
       const versions = new Set([view.stateVersion, ...members.versions, ...invites.versions, integrations.stateVersion]);
       if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again
-      return {
-        name: view.name,
-        displayName: view.displayName,
-        plan: view.plan,
-        creator: view.creator,
-        cache: { enabled: view.cache.enabled, podType: view.cache.podType },
-        stateVersion: view.stateVersion,
-        members: new Map(members.items.map((m) => [m.email, { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description }])),
-        invites: new Map(
-          invites.items.map((i): [string, ActualInvite] => [i.email, { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects }]),
-        ),
-        integrations: new Map(integrations.items.map((i) => [i.name, { name: i.name, type: i.type, options: i.options, credentialsFingerprint: i.credentialsFingerprint }])),
-      };
+      return toActualOrg(view, members.items, invites.items, integrations.items);
     }
     throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
   }
