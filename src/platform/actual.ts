@@ -1,14 +1,7 @@
 import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../plan/model.js';
 
 /** The built-in platform's views, as both of its adapters (embedded and HTTP) receive them. */
-export interface OrgViewLike {
-  name: string;
-  displayName: string;
-  plan: 'freemium' | 'premium';
-  creator: string;
-  cache: { enabled: boolean; podType: 'small' | 'medium' | 'high' | null };
-  stateVersion: number;
-}
+export type OrgViewLike = Omit<ActualOrg, 'members' | 'invites' | 'integrations'>;
 /** Members and integrations arrive in the reconciler's own shape; invites carry the platform's status. */
 export type MemberViewLike = ActualMember;
 export type IntegrationViewLike = ActualIntegration;
