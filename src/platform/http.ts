@@ -68,7 +68,9 @@ export class HttpPlatform implements Platform {
     // One key for every attempt of this write: a server that saw the first attempt answers the retry
     // from its record instead of doing the work twice.
     const idempotencyKey = method === 'GET' ? undefined : randomUUID();
-    const repeatSafe = method === 'GET';
+    // Reads can always be repeated; writes carry an Idempotency-Key the built-in platform honours, so a
+    // retry after a lost answer gets the first answer back instead of doing the write again.
+    const repeatSafe = true;
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= this.retry.attempts;
       await this.limiter?.acquire();

@@ -156,4 +156,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_org ON audit(org_id, id);
   `,
+  /* 2: idempotent writes */ `
+  -- A write sent with an Idempotency-Key is recorded with its answer; the same key again (a client's retry)
+  -- gets that answer back instead of the write being done twice. Keys are per user.
+  CREATE TABLE idempotency (
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    key          TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+  );
+  CREATE INDEX idempotency_by_age ON idempotency(created_at);
+  `,
 ];

@@ -3,6 +3,7 @@ import { ApiError, badRequest, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { Actor } from '../service/context.js';
 import type { BatchResult } from '../service/members.js';
+import { registerIdempotency } from './idempotency.js';
 import * as S from './schemas.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
 
@@ -96,6 +97,8 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     req.actor = identity.authenticate(token);
   });
+
+  registerIdempotency(app, platform);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

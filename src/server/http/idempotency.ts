@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors.js';
+import type { PlatformService } from '../platform.js';
+import { canonicalJson } from '../crypto.js';
+
+/** How long a key is remembered: far longer than any client retries. */
+const KEEP_MS = 24 * 60 * 60 * 1000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency?: { key: string; hash: string };
+  }
+}
+
+interface Stored {
+  method: string;
+  path: string;
+  request_hash: string;
+  status: number;
+  body: string;
+}
+
+/**
+ * Idempotency-Key for writes (as Stripe's API does): the first answer to a key is stored; a retry with the
+ * same key and the same request gets it back, marked `Idempotent-Replayed: true`, and nothing is done
+ * again; the same key with a different request is a 422. Answers of 5xx and 429 are not stored, so those
+ * can be retried for real.
+ */
+export function registerIdempotency(app: FastifyInstance, platform: PlatformService): void {
+  const db = platform.ctx;
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers['idempotency-key'];
+    if (req.method === 'GET' || header === undefined || !req.actor) return;
+    const key = Array.isArray(header) ? header[0]! : header;
+    if (key.length === 0 || key.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 200 characters', { field: 'Idempotency-Key' });
+    const hash = createHash('sha256').update(`${req.method} ${req.url}\n${canonicalJson(req.body ?? null)}`).digest('hex');
+    const stored = db.stmt('SELECT method, path, request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?').get(req.actor.id, key) as Stored | undefined;
+    if (stored) {
+      if (stored.request_hash !== hash) {
+        throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key was first used for another request (${stored.method} ${stored.path})`, { field: 'Idempotency-Key' });
+      }
+      return reply.status(stored.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(stored.body);
+    }
+    req.idempotency = { key, hash };
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.idempotency || !req.actor || reply.statusCode >= 500 || reply.statusCode === 429) return payload;
+    const body = typeof payload === 'string' ? payload : payload === undefined || payload === null ? '' : String(payload);
+    const now = platform.ctx.now();
+    db.stmt('INSERT OR IGNORE INTO idempotency (user_id, key, method, path, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      req.actor.id,
+      req.idempotency.key,
+      req.method,
+      req.url.split('?')[0]!,
+      req.idempotency.hash,
+      reply.statusCode,
+      body,
+      now,
+    );
+    db.stmt('DELETE FROM idempotency WHERE created_at < ?').run(now - KEEP_MS);
+    return payload;
+  });
+}
