@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ApiError } from '../../server/errors.js';
 import { buildApp } from '../../server/http/app.js';
+import { parseFaultSpec } from '../../server/http/faults.js';
 import { openPlatform, type PlatformService } from '../../server/platform.js';
 import { localIdentity } from '../identity.js';
 import { ExitCode, UserError, type Io } from '../io.js';
@@ -80,13 +81,21 @@ export function runTokenCreate(opts: { db?: string; user: string; name: string; 
  * close the database cleanly.
  */
 export async function runServe(
-  opts: { db?: string; port: string; host: string; inviteExpiryDays?: string; log: boolean },
+  opts: { db?: string; port: string; host: string; inviteExpiryDays?: string; log: boolean; faults?: string },
   io: Io,
   signals: { once(event: 'SIGINT' | 'SIGTERM', fn: () => void): void } = process,
 ): Promise<number> {
   const port = parseIntOption(opts.port, 'port', 0, 65535)!;
+  const faultText = opts.faults ?? io.env.ORGCTL_PLATFORM_FAULTS;
+  let faults;
+  try {
+    faults = faultText ? parseFaultSpec(faultText) : undefined;
+  } catch (err) {
+    throw new UserError((err as Error).message, ExitCode.usage);
+  }
   const platform = open(opts.db, io, parseIntOption(opts.inviteExpiryDays, 'invite-expiry-days', 1, 365));
-  const app = buildApp(platform, { logger: opts.log });
+  const app = buildApp(platform, { logger: opts.log, faults });
+  if (faults) io.stderr(`fault injection on: ${faultText}\n`);
   let address: string;
   try {
     address = await app.listen({ port, host: opts.host });

@@ -3,6 +3,7 @@ import { ApiError, badRequest, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { Actor } from '../service/context.js';
 import type { BatchResult } from '../service/members.js';
+import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
 import * as S from './schemas.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
@@ -10,6 +11,8 @@ import { registerWorkspaceRoutes } from './workspace-routes.js';
 export interface AppOptions {
   /** Log requests (to stderr, as JSON lines). Tests keep it off. */
   logger?: boolean;
+  /** Injected faults (tests and demos); none by default. */
+  faults?: FaultSpec;
 }
 
 declare module 'fastify' {
@@ -98,6 +101,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     req.actor = identity.authenticate(token);
   });
 
+  if (opts.faults) registerFaults(app, opts.faults);
   registerIdempotency(app, platform);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

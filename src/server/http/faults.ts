@@ -1,0 +1,126 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors.js';
+
+/**
+ * Fault injection for `orgctl platform serve --faults SPEC` (or $ORGCTL_PLATFORM_FAULTS), off by default:
+ * what real platform APIs do to clients — 5xx, 429 with Retry-After, slow answers, dropped connections — and a
+ * requests-per-minute limit per token that behaves like a real one. Seeded, so a failing run can be replayed.
+ *
+ * SPEC is `;`-separated: `seed=N`, `rpm=N`, and rules `[METHOD] PATH-GLOB: 5xx=P, 429=P, drop=P, latency=MIN-MAXms`
+ * (P a probability; `*` in a glob matches within a path segment, `**` across). Example:
+ *   `seed=7; rpm=600; POST /api/v1/orgs/*\/invites/batch: 5xx=0.2, drop=0.05; *: 429=0.1`
+ */
+export interface FaultRule {
+  method?: string;
+  path: RegExp;
+  p5xx: number;
+  p429: number;
+  pDrop: number;
+  latency: [number, number];
+}
+
+export interface FaultSpec {
+  seed: number;
+  rpm?: number;
+  rules: FaultRule[];
+}
+
+function globToRegExp(glob: string): RegExp {
+  if (glob === '*' || glob === '**') return /^.*$/;
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*');
+  return new RegExp(`^${re}$`);
+}
+
+function probability(value: string, what: string): number {
+  const p = Number(value);
+  if (!(p >= 0 && p <= 1)) throw new Error(`faults: ${what} must be a probability from 0 to 1, not "${value}"`);
+  return p;
+}
+
+export function parseFaultSpec(text: string): FaultSpec {
+  const spec: FaultSpec = { seed: 1, rules: [] };
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const setting = /^(seed|rpm)\s*=\s*(\d+)$/.exec(part);
+    if (setting) {
+      if (setting[1] === 'seed') spec.seed = Number(setting[2]);
+      else if (Number(setting[2]) > 0) spec.rpm = Number(setting[2]);
+      else throw new Error('faults: rpm must be a positive number');
+      continue;
+    }
+    const colon = part.lastIndexOf(':');
+    if (colon === -1) throw new Error(`faults: "${part}" is neither seed=N, rpm=N nor "[METHOD] PATH: 5xx=P, ..."`);
+    const target = part.slice(0, colon).trim().split(/\s+/);
+    const [method, path] = target.length === 2 ? [target[0]!.toUpperCase(), target[1]!] : [undefined, target[0]!];
+    const rule: FaultRule = { method, path: globToRegExp(path), p5xx: 0, p429: 0, pDrop: 0, latency: [0, 0] };
+    for (const kv of part.slice(colon + 1).split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [key, value = ''] = kv.split('=').map((s) => s.trim()) as [string, string?];
+      if (key === '5xx') rule.p5xx = probability(value, '5xx');
+      else if (key === '429') rule.p429 = probability(value, '429');
+      else if (key === 'drop') rule.pDrop = probability(value, 'drop');
+      else if (key === 'latency') {
+        const m = /^(\d+)(?:-(\d+))?ms$/.exec(value);
+        if (!m) throw new Error(`faults: latency must look like 20ms or 10-50ms, not "${value}"`);
+        rule.latency = [Number(m[1]), Number(m[2] ?? m[1])];
+      } else throw new Error(`faults: unknown fault "${key}" (use 5xx, 429, drop, latency)`);
+    }
+    spec.rules.push(rule);
+  }
+  return spec;
+}
+
+/** mulberry32: a tiny seeded generator, so the same SPEC gives the same faults in the same order. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function registerFaults(app: FastifyInstance, spec: FaultSpec, now: () => number = Date.now): void {
+  const random = seededRandom(spec.seed);
+  const windows = new Map<string, { start: number; count: number }>();
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0]!;
+    if (path === '/healthz') return;
+    if (spec.rpm) {
+      // A fixed one-minute window per caller, as most API gateways count.
+      const who = req.headers.authorization ?? req.ip;
+      const t = now();
+      const w = windows.get(who);
+      if (!w || t - w.start >= 60_000) windows.set(who, { start: t, count: 1 });
+      else if (++w.count > spec.rpm) {
+        const retryAfter = Math.max(1, Math.ceil((w.start + 60_000 - t) / 1000));
+        reply.header('retry-after', String(retryAfter));
+        throw new ApiError(429, 'rate_limited', `more than ${spec.rpm} requests a minute; retry after ${retryAfter} s`);
+      }
+    }
+    const rule = spec.rules.find((r) => (!r.method || r.method === req.method) && r.path.test(path));
+    if (!rule) return;
+    if (rule.latency[1] > 0) await sleep(rule.latency[0] + Math.floor(random() * (rule.latency[1] - rule.latency[0] + 1)));
+    const roll = random();
+    if (roll < rule.pDrop) {
+      // Half the drops happen before the work, half after it (the answer is lost, the write is not).
+      if (random() < 0.5) {
+        req.raw.socket.destroy();
+        return reply.hijack();
+      }
+      (req as FastifyRequest & { dropAfter?: boolean }).dropAfter = true;
+      return;
+    }
+    if (roll < rule.pDrop + rule.p429) {
+      reply.header('retry-after', '1');
+      throw new ApiError(429, 'rate_limited', 'injected 429');
+    }
+    if (roll < rule.pDrop + rule.p429 + rule.p5xx) throw new ApiError(503, 'unavailable', 'injected 503');
+  });
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if ((req as FastifyRequest & { dropAfter?: boolean }).dropAfter) req.raw.socket.destroy();
+    return payload;
+  });
+}
