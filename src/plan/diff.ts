@@ -1,4 +1,4 @@
-import { credentialsMatch } from '../server/crypto.js';
+import { canonicalJson, credentialsMatch } from '../server/crypto.js';
 import { globMatcher } from './glob.js';
 import { ROLE_RANK, type Action, type ActualOrg, type Change, type DesiredOrg } from './model.js';
 
@@ -32,17 +32,6 @@ function phase(c: Change): number {
 
 function change(action: Action, organization: string, target: string, before: Change['before'], after: Change['after'], reason: string): Change {
   return { id: `${action}:${organization}:${target}`, action, organization, target, before, after, reason };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  }
-  return v;
 }
 
 export interface DiffOptions {
@@ -159,7 +148,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     }
     const reasons: string[] = [];
     if (have.type !== want.type) reasons.push(`type is ${have.type}, declared ${want.type}`);
-    if (!sameJson(have.options, want.options)) reasons.push('options differ');
+    if (canonicalJson(have.options) !== canonicalJson(want.options)) reasons.push('options differ');
     if (want.credentials && (!have.credentialsFingerprint || !credentialsMatch(want.credentials, have.credentialsFingerprint))) {
       reasons.push('credentials differ from the platform\'s fingerprint');
     }
