@@ -1,4 +1,4 @@
-import { ROLE_RANK, type ActualOrg, type Change, type Role } from './model.js';
+import { byOrganization, ROLE_RANK, type ActualOrg, type Change, type Role } from './model.js';
 
 /** `--max-removals`: a share of current members ("25%") or an absolute count ("10"). */
 export type RemovalLimit = { percent: number } | { count: number };
@@ -32,10 +32,7 @@ export interface GuardViolation {
  */
 export function checkGuards(changes: Change[], actual: Map<string, ActualOrg | undefined>, opts: GuardOptions): GuardViolation[] {
   const out: GuardViolation[] = [];
-  const byOrg = new Map<string, Change[]>();
-  for (const c of changes) byOrg.set(c.organization, [...(byOrg.get(c.organization) ?? []), c]);
-
-  for (const [org, list] of byOrg) {
+  for (const [org, list] of byOrganization(changes)) {
     const state = actual.get(org);
     const members = state?.members ?? new Map();
     const removals = list.filter((c) => c.action === 'remove-member');

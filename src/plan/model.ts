@@ -117,3 +117,14 @@ export interface Plan {
   changes: Change[];
   summary: Record<string, number> & { total: number };
 }
+
+/** Changes grouped by organization, in plan order; `orgs` lists organizations to include even when unchanged. */
+export function byOrganization(changes: Change[], orgs: string[] = []): Map<string, Change[]> {
+  const out = new Map<string, Change[]>(orgs.map((o) => [o, []]));
+  for (const c of changes) {
+    let list = out.get(c.organization);
+    if (!list) out.set(c.organization, (list = []));
+    list.push(c);
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { ApplyOutcome } from './apply.js';
-import type { Action, Change, Plan } from './model.js';
+import { byOrganization, type Action, type Change, type Plan } from './model.js';
 
 export const ADDS: ReadonlySet<Action> = new Set(['create-organization', 'create-integration', 'invite']);
 export const REMOVES: ReadonlySet<Action> = new Set(['remove-member', 'cancel-invite', 'delete-integration', 'cache-destroy']);
@@ -53,10 +53,7 @@ function detail(c: Change): string {
 export function renderPlan(plan: Plan, color: boolean): string {
   const paint = (s: string, code: string) => (color ? `${code}${s}${COLORS.reset}` : s);
   const lines: string[] = [];
-  const byOrg = new Map<string, Change[]>();
-  for (const org of Object.keys(plan.observed)) byOrg.set(org, []);
-  for (const c of plan.changes) byOrg.set(c.organization, [...(byOrg.get(c.organization) ?? []), c]);
-  for (const [org, changes] of byOrg) {
+  for (const [org, changes] of byOrganization(plan.changes, Object.keys(plan.observed))) {
     const version = plan.observed[org];
     lines.push(paint(`organization ${org}`, COLORS.bold) + ` (${version === null ? 'does not exist yet' : `state version ${version}`})`);
     if (changes.length === 0) lines.push('  no changes');
