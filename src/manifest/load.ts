@@ -1,7 +1,7 @@
 import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
 import { kindDefinitions, type KindDefinition } from './crds.js';
 import { sortDiagnostics, type Diagnostic, type Note } from './diagnostics.js';
-import { SourceLocator } from './locate.js';
+import { LineIndex, SourceLocator } from './locate.js';
 import { GROUP, type Loaded, type Manifest, type SourceRef } from './model.js';
 import { formatPath, type FieldPath } from './path.js';
 import { findInlineSecrets } from './secrets.js';
@@ -74,10 +74,7 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
       // A .json file is JSON: the YAML parser would accept what JSON does not (trailing commas, comments).
       const message = (err as Error).message;
       const at = /at position (\d+)/.exec(message);
-      const offset = at ? Number(at[1]) : text.length;
-      const before = text.slice(0, offset);
-      const line = before.split('\n').length;
-      const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+      const { line, column } = new LineIndex(text).position(at ? Number(at[1]) : text.length);
       return { line, column, message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '')}` };
     }
   }
@@ -90,10 +87,8 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
       const mark = err.mark;
       const unclosed = isUnclosedReason(err.reason) ? findUnclosed(text, mark ? mark.position : text.length) : undefined;
       if (unclosed) {
-        const before = text.slice(0, unclosed.offset);
         return {
-          line: before.split('\n').length,
-          column: unclosed.offset - (before.lastIndexOf('\n') + 1) + 1,
+          ...new LineIndex(text).position(unclosed.offset),
           message: `YAML syntax error: ${describeUnclosed(unclosed)}`,
         };
       }

@@ -48,7 +48,7 @@ export class EmbeddedPlatform implements Platform {
 
   async read(org: string): Promise<ActualOrg | undefined> {
     const s = this.service;
-    const exists = s.ctx.db.prepare('SELECT 1 FROM orgs WHERE name = ?').get(org);
+    const exists = s.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(org);
     if (!exists) return undefined;
     // One read transaction: every list comes from the same snapshot.
     return s.db.transaction(() => {
