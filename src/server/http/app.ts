@@ -102,21 +102,23 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   });
 
   if (opts.faults) registerFaults(app, opts.faults);
-  registerIdempotency(app, platform);
+  const commit = registerIdempotency(app, platform);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   // ---- me ----
   app.get('/api/v1/me', async (req) => identity.me(actor(req)));
-  app.put('/api/v1/me', { schema: { body: S.meUpdateBody } }, async (req) =>
-    identity.setActiveOrganization(actor(req), (req.body as { activeOrganization: string }).activeOrganization),
+  app.put('/api/v1/me', { schema: { body: S.meUpdateBody } }, async (req, reply) =>
+    commit(req, reply, () => identity.setActiveOrganization(actor(req), (req.body as { activeOrganization: string }).activeOrganization)),
   );
 
   // ---- organizations ----
   app.get('/api/v1/orgs', async (req) => ({ items: orgs.list(actor(req)) }));
-  app.post('/api/v1/orgs', { schema: { body: S.orgCreateBody } }, async (req, reply) => reply.status(201).send(orgs.create(actor(req), req.body as never)));
+  app.post('/api/v1/orgs', { schema: { body: S.orgCreateBody } }, async (req, reply) => commit(req, reply, () => orgs.create(actor(req), req.body as never), 201));
   app.get('/api/v1/orgs/:org', async (req) => orgs.get(actor(req), (req.params as { org: string }).org));
-  app.patch('/api/v1/orgs/:org', { schema: { body: S.orgUpdateBody } }, async (req) => orgs.update(actor(req), (req.params as { org: string }).org, req.body as never));
+  app.patch('/api/v1/orgs/:org', { schema: { body: S.orgUpdateBody } }, async (req, reply) =>
+    commit(req, reply, () => orgs.update(actor(req), (req.params as { org: string }).org, req.body as never)),
+  );
   app.delete('/api/v1/orgs/:org', async () => {
     throw new ApiError(405, 'not_supported', 'organizations cannot be deleted; remove their members instead');
   });
@@ -128,23 +130,27 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const q = req.query as { cursor?: string; limit?: string; role?: 'owner' };
     return members.list(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), role: q.role });
   });
-  app.patch('/api/v1/orgs/:org/members/:email', { schema: { body: S.memberUpdateBody } }, async (req) => {
+  app.patch('/api/v1/orgs/:org/members/:email', { schema: { body: S.memberUpdateBody } }, async (req, reply) => {
     const p = req.params as { org: string; email: string };
-    return single(members.update(actor(req), p.org, [{ ...(req.body as object), email: p.email }]));
+    return commit(req, reply, () => single(members.update(actor(req), p.org, [{ ...(req.body as object), email: p.email }])));
   });
-  app.delete('/api/v1/orgs/:org/members/:email', async (req) => {
+  app.delete('/api/v1/orgs/:org/members/:email', async (req, reply) => {
     const p = req.params as { org: string; email: string };
-    return single(members.remove(actor(req), p.org, [p.email]));
+    return commit(req, reply, () => single(members.remove(actor(req), p.org, [p.email])));
   });
-  app.post('/api/v1/orgs/:org/members/batch-update', { preValidation: limitBatch('members'), schema: { body: S.memberBatchBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/members/batch-update', { preValidation: limitBatch('members'), schema: { body: S.memberBatchBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
-    const results = members.update(actor(req), org, (req.body as { members: never[] }).members);
-    return { results, stateVersion: platform.ctx.org(org).version };
+    return commit(req, reply, () => {
+      const results = members.update(actor(req), org, (req.body as { members: never[] }).members);
+      return { results, stateVersion: platform.ctx.org(org).version };
+    });
   });
-  app.post('/api/v1/orgs/:org/members/batch-remove', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/members/batch-remove', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
-    const results = members.remove(actor(req), org, (req.body as { emails: string[] }).emails);
-    return { results, stateVersion: platform.ctx.org(org).version };
+    return commit(req, reply, () => {
+      const results = members.remove(actor(req), org, (req.body as { emails: string[] }).emails);
+      return { results, stateVersion: platform.ctx.org(org).version };
+    });
   });
 
   // ---- invites ----
@@ -156,24 +162,30 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   });
   app.post('/api/v1/orgs/:org/invites', { schema: { body: S.inviteBody } }, async (req, reply) => {
     const { expiresInDays, ...invite } = req.body as { expiresInDays?: number; email: string; role: 'member' };
-    return reply.status(201).send(single(members.invite(actor(req), (req.params as { org: string }).org, [invite], { expiresInDays })));
+    return commit(req, reply, () => single(members.invite(actor(req), (req.params as { org: string }).org, [invite], { expiresInDays })), 201);
   });
-  app.post('/api/v1/orgs/:org/invites/batch', { preValidation: limitBatch('invites'), schema: { body: S.inviteBatchBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/invites/batch', { preValidation: limitBatch('invites'), schema: { body: S.inviteBatchBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     const body = req.body as { invites: never[]; expiresInDays?: number };
-    const results = members.invite(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-    return { results, stateVersion: platform.ctx.org(org).version };
+    return commit(req, reply, () => {
+      const results = members.invite(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
+      return { results, stateVersion: platform.ctx.org(org).version };
+    });
   });
-  app.post('/api/v1/orgs/:org/invites/batch-resend', { preValidation: limitBatch('invites'), schema: { body: S.resendBatchBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/invites/batch-resend', { preValidation: limitBatch('invites'), schema: { body: S.resendBatchBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     const body = req.body as { invites: never[]; expiresInDays?: number };
-    const results = members.resend(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-    return { results, stateVersion: platform.ctx.org(org).version };
+    return commit(req, reply, () => {
+      const results = members.resend(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
+      return { results, stateVersion: platform.ctx.org(org).version };
+    });
   });
-  app.post('/api/v1/orgs/:org/invites/batch-cancel', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req) => {
+  app.post('/api/v1/orgs/:org/invites/batch-cancel', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
-    const results = members.cancel(actor(req), org, (req.body as { emails: string[] }).emails);
-    return { results, stateVersion: platform.ctx.org(org).version };
+    return commit(req, reply, () => {
+      const results = members.cancel(actor(req), org, (req.body as { emails: string[] }).emails);
+      return { results, stateVersion: platform.ctx.org(org).version };
+    });
   });
   app.post('/api/v1/orgs/:org/invites/:email/resend', {
     // A bare resend (no body) is the common case.
@@ -181,18 +193,18 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
       req.body ??= {};
     },
     schema: { body: S.resendBody },
-  }, async (req) => {
+  }, async (req, reply) => {
     const p = req.params as { org: string; email: string };
     const { expiresInDays, ...rest } = (req.body ?? {}) as { expiresInDays?: number };
-    return single(members.resend(actor(req), p.org, [{ ...rest, email: p.email }], { expiresInDays }));
+    return commit(req, reply, () => single(members.resend(actor(req), p.org, [{ ...rest, email: p.email }], { expiresInDays })));
   });
-  app.delete('/api/v1/orgs/:org/invites/:email', async (req) => {
+  app.delete('/api/v1/orgs/:org/invites/:email', async (req, reply) => {
     const p = req.params as { org: string; email: string };
-    return single(members.cancel(actor(req), p.org, [p.email]));
+    return commit(req, reply, () => single(members.cancel(actor(req), p.org, [p.email])));
   });
-  app.post('/api/v1/orgs/:org/invites/:email/accept', async (req) => {
+  app.post('/api/v1/orgs/:org/invites/:email/accept', async (req, reply) => {
     const p = req.params as { org: string; email: string };
-    return members.acceptByEmail(actor(req), p.org, p.email);
+    return commit(req, reply, () => members.acceptByEmail(actor(req), p.org, p.email));
   });
   app.post('/api/v1/invites/accept', { schema: { body: S.acceptBody } }, async (req) => members.acceptByToken((req.body as { token: string }).token));
   app.get('/api/v1/outbox', { schema: { querystring: { type: 'object', additionalProperties: false, required: ['email'], properties: { email: S.emailSchema } } } }, async (req) => ({
@@ -202,20 +214,20 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   // ---- integrations ----
   app.get('/api/v1/orgs/:org/integrations', async (req) => integrations.list(actor(req), (req.params as { org: string }).org));
   app.post('/api/v1/orgs/:org/integrations', { schema: { body: S.integrationCreateBody } }, async (req, reply) =>
-    reply.status(201).send(integrations.create(actor(req), (req.params as { org: string }).org, req.body as never)),
+    commit(req, reply, () => integrations.create(actor(req), (req.params as { org: string }).org, req.body as never), 201),
   );
   app.get('/api/v1/orgs/:org/integrations/:name', async (req) => {
     const p = req.params as { org: string; name: string };
     return integrations.get(actor(req), p.org, p.name);
   });
-  app.patch('/api/v1/orgs/:org/integrations/:name', { schema: { body: S.integrationUpdateBody } }, async (req) => {
+  app.patch('/api/v1/orgs/:org/integrations/:name', { schema: { body: S.integrationUpdateBody } }, async (req, reply) => {
     const p = req.params as { org: string; name: string };
-    return integrations.update(actor(req), p.org, p.name, req.body as never);
+    return commit(req, reply, () => integrations.update(actor(req), p.org, p.name, req.body as never));
   });
   app.delete('/api/v1/orgs/:org/integrations/:name', async (req, reply) => {
     const p = req.params as { org: string; name: string };
-    integrations.delete(actor(req), p.org, p.name);
-    return reply.status(204).send();
+    commit(req, reply, () => integrations.delete(actor(req), p.org, p.name), 204);
+    return reply.send();
   });
 
   // ---- audit ----
@@ -226,6 +238,6 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     return audit.list(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), action: q.action });
   });
 
-  registerWorkspaceRoutes(app, platform);
+  registerWorkspaceRoutes(app, platform, commit);
   return app;
 }

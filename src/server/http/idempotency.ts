@@ -9,9 +9,16 @@ const KEEP_MS = 24 * 60 * 60 * 1000;
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { key: string; hash: string };
+    idempotency?: { key: string; hash: string; stored?: boolean };
   }
 }
+
+/**
+ * Runs a write route's work in one transaction and, when the request carries an Idempotency-Key, stores its
+ * answer in that same transaction: a crash can lose both or neither, never the change without its answer
+ * (a retry would then do the change again). `status` defaults to what the work set on the reply (200).
+ */
+export type Commit = <T>(req: FastifyRequest, reply: FastifyReply, work: () => T, status?: number) => T;
 
 interface Stored {
   method: string;
@@ -27,8 +34,22 @@ interface Stored {
  * again; the same key with a different request is a 422. Answers of 5xx and 429 are not stored, so those
  * can be retried for real.
  */
-export function registerIdempotency(app: FastifyInstance, platform: PlatformService): void {
+export function registerIdempotency(app: FastifyInstance, platform: PlatformService): Commit {
   const db = platform.ctx;
+  const store = (req: FastifyRequest, status: number, body: string) => {
+    const now = db.now();
+    db.stmt('INSERT OR IGNORE INTO idempotency (user_id, key, method, path, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      req.actor!.id,
+      req.idempotency!.key,
+      req.method,
+      req.url.split('?')[0]!,
+      req.idempotency!.hash,
+      status,
+      body,
+      now,
+    );
+    db.stmt('DELETE FROM idempotency WHERE created_at < ?').run(now - KEEP_MS);
+  };
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers['idempotency-key'];
     if (req.method === 'GET' || header === undefined || !req.actor) return;
@@ -44,21 +65,22 @@ export function registerIdempotency(app: FastifyInstance, platform: PlatformServ
     }
     req.idempotency = { key, hash };
   });
+  // Errors (4xx) changed nothing, so their answers are stored on their own, once sent.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!req.idempotency || !req.actor || reply.statusCode >= 500 || reply.statusCode === 429) return payload;
+    if (!req.idempotency || req.idempotency.stored || !req.actor || reply.statusCode >= 500 || reply.statusCode === 429) return payload;
     const body = typeof payload === 'string' ? payload : payload === undefined || payload === null ? '' : String(payload);
-    const now = platform.ctx.now();
-    db.stmt('INSERT OR IGNORE INTO idempotency (user_id, key, method, path, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      req.actor.id,
-      req.idempotency.key,
-      req.method,
-      req.url.split('?')[0]!,
-      req.idempotency.hash,
-      reply.statusCode,
-      body,
-      now,
-    );
-    db.stmt('DELETE FROM idempotency WHERE created_at < ?').run(now - KEEP_MS);
+    db.write(() => store(req, reply.statusCode, body));
     return payload;
   });
+  return (req, reply, work, status) =>
+    db.write(() => {
+      const value = work();
+      if (status !== undefined) reply.status(status);
+      if (req.idempotency && req.actor) {
+        // Fastify serialises route answers (no response schema on writes) with JSON.stringify, as here.
+        store(req, reply.statusCode, value === undefined ? '' : JSON.stringify(value));
+        req.idempotency.stored = true;
+      }
+      return value;
+    });
 }
