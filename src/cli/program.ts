@@ -66,6 +66,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   reconcileOptions(program.command('apply').description('apply manifests (after confirmation) or a saved plan'))
     .argument('[plan]', 'a plan saved by `orgctl plan --out`')
     .option('-y, --yes', 'apply without asking (required when not on a terminal)', false)
+    .option('--lock-timeout <duration>', 'wait this long for another apply\'s lock on an organization (e.g. 30s, 5m)', '0s')
+    .option('--lock-ttl <duration>', 'lease length, renewed while applying; a killed apply\'s lock frees itself after this', '30s')
+    .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
     .action(async (planFile: string | undefined, opts) => {
       // SIGINT/SIGTERM: finish the call in flight, report what was and was not applied, exit non-zero.
       let stopping = false;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { EmbeddedPlatform } from '../platform/embedded.js';
-import { HttpPlatform } from '../platform/http.js';
+import { HttpPlatform, MAX_BATCH } from '../platform/http.js';
 import type { Platform } from '../platform/types.js';
 import { DEFAULT_DB } from './commands/platform.js';
 import { currentContext } from './config.js';
@@ -14,7 +14,7 @@ import { UserError, type Io } from './io.js';
  * token comes from $ORGCTL_TOKEN or the file named by $ORGCTL_TOKEN_FILE: never from a flag, which `ps`
  * would show.
  */
-export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string } = {}): Platform {
+export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string; batchSize?: string } = {}): Platform {
   // Flag, then environment, then the current context (kubeconfig style), then the embedded default.
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
   const target = flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '';
@@ -34,7 +34,12 @@ export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?:
     if (perMinute !== undefined && !(Number.isFinite(perMinute) && perMinute > 0)) {
       throw new UserError(`the rate limit must be a positive number of requests per minute, not "${limit}"`, 2);
     }
-    return new HttpPlatform(target, token, { rateLimitPerMinute: perMinute });
+    const size = opts.batchSize ?? io.env.ORGCTL_BATCH_SIZE;
+    const batchSize = size === undefined ? undefined : Number(size);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= MAX_BATCH)) {
+      throw new UserError(`the batch size must be a whole number from 1 to ${MAX_BATCH}, not "${size}"`, 2);
+    }
+    return new HttpPlatform(target, token, { rateLimitPerMinute: perMinute, batchSize });
   }
   if (target && !target.startsWith('file:')) {
     throw new UserError(`unsupported platform "${target}": use http(s)://HOST:PORT or file:PATH`);

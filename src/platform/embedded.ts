@@ -6,13 +6,13 @@ import { ApiError } from '../server/errors.js';
 import { openPlatform, type PlatformService } from '../server/platform.js';
 import type { Actor } from '../server/service/context.js';
 import type { BatchResult } from '../server/service/members.js';
-import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
+import { LeaseHeldError, PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
 
 function wrap<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ApiError) throw new PlatformError(err.message, err.status, err.code);
+    if (err instanceof ApiError) throw new PlatformError(err.message, err.status, err.code, err.details);
     throw err;
   }
 }
@@ -108,6 +108,22 @@ export class EmbeddedPlatform implements Platform {
 
   async deleteIntegration(org: string, name: string): Promise<void> {
     wrap(() => this.service.integrations.delete(this.operator, org, name));
+  }
+
+  async acquireLease(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void> {
+    try {
+      wrap(() => this.service.leases.acquire(this.operator, org, lease));
+    } catch (err) {
+      throw err instanceof PlatformError ? LeaseHeldError.from(org, err) : err;
+    }
+  }
+
+  async renewLease(org: string, id: string, ttlMs: number): Promise<void> {
+    wrap(() => this.service.leases.renew(this.operator, org, id, ttlMs));
+  }
+
+  async releaseLease(org: string, id: string): Promise<void> {
+    wrap(() => this.service.leases.release(this.operator, org, id));
   }
 
   async close(): Promise<void> {

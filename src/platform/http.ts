@@ -3,9 +3,10 @@ import { Agent, request } from 'undici';
 import { backoffMs, DEFAULT_RETRY, RateLimiter, retryable, retryAfterMs, type RetryPolicy } from './resilience.js';
 import type { ActualOrg } from '../plan/model.js';
 import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './actual.js';
-import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
+import { LeaseHeldError, PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
 
-const BATCH = 1000;
+/** The most items the built-in platform takes in one batch call. */
+export const MAX_BATCH = 1000;
 const TIMEOUT_MS = 30_000;
 
 interface Page<T> {
@@ -14,7 +15,7 @@ interface Page<T> {
   stateVersion: number;
 }
 
-function chunks<T>(list: T[], size = BATCH): T[][] {
+function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
@@ -26,6 +27,8 @@ export type RequestStats = Map<string, number>;
 export interface HttpPlatformOptions {
   /** Client-side limit, requests per minute (e.g. Ango Hub's standard plan: 100). */
   rateLimitPerMinute?: number;
+  /** Items per batch call (1 to MAX_BATCH); smaller batches make more, smaller requests. */
+  batchSize?: number;
   retry?: RetryPolicy;
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -45,6 +48,7 @@ export class HttpPlatform implements Platform {
   private readonly limiter: RateLimiter | undefined;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly batchSize: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private me: { email: string; superuser: boolean } | undefined;
 
@@ -56,6 +60,7 @@ export class HttpPlatform implements Platform {
     this.description = baseUrl.replace(/\/+$/, '');
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
+    this.batchSize = opts.batchSize ?? MAX_BATCH;
     this.sleep = opts.sleep ?? wait;
     this.limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute, undefined, this.sleep) : undefined;
   }
@@ -124,14 +129,16 @@ export class HttpPlatform implements Platform {
     if (status >= 400) {
       let message = text.slice(0, 500);
       let code: string | undefined;
+      let details: Record<string, unknown> | undefined;
       try {
-        const e = (JSON.parse(text) as { error?: { message?: string; code?: string } }).error;
+        const e = (JSON.parse(text) as { error?: { message?: string; code?: string; details?: Record<string, unknown> } }).error;
         message = e?.message ?? message;
         code = e?.code;
+        details = e?.details;
       } catch {
         // not JSON: keep the text
       }
-      throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: ${message} (${status}${code ? ` ${code}` : ''})`, status, code);
+      throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: ${message} (${status}${code ? ` ${code}` : ''})`, status, code, details);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -207,7 +214,7 @@ export class HttpPlatform implements Platform {
 
   private async batch(path: string, field: string, items: unknown[], kind: string): Promise<ItemResult[]> {
     const out: ItemResult[] = [];
-    for (const chunk of chunks(items)) {
+    for (const chunk of chunks(items, this.batchSize)) {
       const res = await this.call<{ results: { email: string; ok: boolean; error?: { message: string; code: string } }[] }>('POST', path, { [field]: chunk }, kind);
       for (const r of res.results) out.push(r.ok ? { email: r.email, ok: true } : { email: r.email, ok: false, error: `${r.error?.message} (${r.error?.code})` });
     }
@@ -244,6 +251,22 @@ export class HttpPlatform implements Platform {
 
   async deleteIntegration(org: string, name: string): Promise<void> {
     await this.call('DELETE', `${this.org(org)}/integrations/${encodeURIComponent(name)}`, undefined, 'DELETE /orgs/:org/integrations/:name');
+  }
+
+  async acquireLease(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void> {
+    try {
+      await this.call('POST', `${this.org(org)}/lease`, { id: lease.id, holder: lease.holder, ttlSeconds: Math.ceil(lease.ttlMs / 1000) }, 'POST /orgs/:org/lease');
+    } catch (err) {
+      throw err instanceof PlatformError ? LeaseHeldError.from(org, err) : err;
+    }
+  }
+
+  async renewLease(org: string, id: string, ttlMs: number): Promise<void> {
+    await this.call('PUT', `${this.org(org)}/lease/${encodeURIComponent(id)}`, { ttlSeconds: Math.ceil(ttlMs / 1000) }, 'PUT /orgs/:org/lease/:id');
+  }
+
+  async releaseLease(org: string, id: string): Promise<void> {
+    await this.call('DELETE', `${this.org(org)}/lease/${encodeURIComponent(id)}`, undefined, 'DELETE /orgs/:org/lease/:id');
   }
 
   async close(): Promise<void> {

@@ -56,6 +56,15 @@ export interface Platform {
   createIntegration(org: string, spec: IntegrationWrite): Promise<void>;
   updateIntegration(org: string, spec: IntegrationWrite): Promise<void>;
   deleteIntegration(org: string, name: string): Promise<void>;
+  /**
+   * Takes the apply lease on an organization (which need not exist yet) for `ttlMs`, or extends it when
+   * `id` holds it already. Throws LeaseHeldError while someone else holds it.
+   */
+  acquireLease(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void>;
+  /** Extends a held lease; throws PlatformError (code lease_lost) if it ran out and was taken. */
+  renewLease(org: string, id: string, ttlMs: number): Promise<void>;
+  /** Gives a lease up; a lease no longer held is fine. */
+  releaseLease(org: string, id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +74,27 @@ export class PlatformError extends Error {
     message: string,
     readonly status?: number,
     readonly code?: string,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+}
+
+/** Someone else holds an organization's apply lease. */
+export class LeaseHeldError extends PlatformError {
+  constructor(
+    readonly organization: string,
+    readonly holder: string,
+    readonly since: string,
+    readonly expiresAt: string,
+  ) {
+    super(`organization "${organization}" is locked by ${holder} since ${since}`, 409, 'lease_held');
+  }
+
+  /** From a platform's 409 lease_held answer. */
+  static from(org: string, err: PlatformError): PlatformError {
+    if (err.code !== 'lease_held') return err;
+    const d = err.details;
+    return new LeaseHeldError(org, String(d.holder ?? 'someone'), String(d.since ?? 'an unknown time'), String(d.expiresAt ?? 'an unknown time'));
   }
 }

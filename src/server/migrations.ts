@@ -172,4 +172,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX idempotency_by_age ON idempotency(created_at);
   `,
+  /* 3: apply leases */ `
+  -- One apply at a time per organization: a lease names its holder and runs out unless renewed, so a lock
+  -- left by a killed process frees itself. Keyed by name: an organization can be locked before it exists.
+  CREATE TABLE leases (
+    org         TEXT PRIMARY KEY,
+    id          TEXT NOT NULL,                        -- chosen by the holder; needed to renew or release
+    holder      TEXT NOT NULL,                        -- who, for the error another apply gets
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    acquired_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  `,
 ];

@@ -7,6 +7,7 @@ import { AuditLog } from './service/audit.js';
 import { Context } from './service/context.js';
 import { Identity } from './service/identity.js';
 import { Integrations } from './service/integrations.js';
+import { Leases } from './service/leases.js';
 import { Groups } from './service/groups.js';
 import { Members } from './service/members.js';
 import { Orgs } from './service/orgs.js';
@@ -63,6 +64,7 @@ export class PlatformService {
   readonly projects: Projects;
   readonly groups: Groups;
   readonly overview: Overview;
+  readonly leases: Leases;
 
   constructor(
     readonly db: Db,
@@ -77,6 +79,7 @@ export class PlatformService {
     this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));
     this.audit = new AuditLog(this.ctx);
     this.projects = new Projects(this.ctx, this.identity);
+    this.leases = new Leases(this.ctx);
     this.groups = new Groups(this.ctx);
     this.overview = new Overview(this.ctx);
   }

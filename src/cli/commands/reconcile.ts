@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
 import { loadManifests } from '../../manifest/load.js';
 import { readSources } from '../../manifest/sources.js';
@@ -8,7 +9,9 @@ import { parseRemovalLimit, type RemovalLimit } from '../../plan/guards.js';
 import type { DesiredOrg, Plan } from '../../plan/model.js';
 import { makePlan, type PlanResult } from '../../plan/planner.js';
 import { renderOutcome, renderPlan } from '../../plan/render.js';
+import { lockOrganizations, LockTimeoutError, type HeldLocks } from '../../platform/lock.js';
 import { PlatformError, type Platform } from '../../platform/types.js';
+import { parseDuration } from '../duration.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { openTarget } from '../target.js';
 
@@ -16,6 +19,7 @@ export interface ReconcileFlags {
   filename?: string[];
   platform?: string;
   rateLimit?: string;
+  batchSize?: string;
   maxRemovals: string;
   allowOwnerChanges: boolean;
   color: boolean;
@@ -44,9 +48,9 @@ function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<stri
   return desiredState(result.objects, new Map(read.sources.map((s) => [s.name, s.dir])));
 }
 
-async function plan(flags: ReconcileFlags, io: Io, platform: Platform, errorCode: number): Promise<PlanResult> {
+async function plan(flags: ReconcileFlags, io: Io, platform: Platform, errorCode: number, loaded?: Map<string, DesiredOrg>): Promise<PlanResult> {
   const maxRemovals = removalLimit(flags.maxRemovals); // flags first: a typo must not cost a platform read
-  const desired = loadDesired(flags, io, errorCode);
+  const desired = loaded ?? loadDesired(flags, io, errorCode);
   let result: PlanResult;
   try {
     result = await makePlan(platform, desired, {
@@ -67,8 +71,8 @@ function refuseOnGuards(result: PlanResult, io: Io, errorCode: number): void {
   throw new UserError(`the plan violates ${result.violations.length} safety guard(s); nothing was written`, errorCode);
 }
 
-async function withPlatform<T>(flags: { platform?: string; rateLimit?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
-  const platform = openTarget(flags.platform, io, { rateLimit: flags.rateLimit });
+async function withPlatform<T>(flags: { platform?: string; rateLimit?: string; batchSize?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
+  const platform = openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize });
   try {
     return await fn(platform);
   } catch (err) {
@@ -121,55 +125,95 @@ function readSavedPlan(file: string, io: Io): Plan {
   return plan;
 }
 
+function duration(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UserError(`${flag} must be a duration such as 0, 30s, 2m or 500ms, not "${text}"`, ExitCode.usage);
+  return ms;
+}
+
+/**
+ * Holds the apply lease on `orgs` while `fn` runs (Terraform's state lock): a second apply on one of them
+ * waits up to --lock-timeout, then fails naming the holder. Leases are renewed while held and run out by
+ * themselves when a killed apply cannot release them.
+ */
+async function withLocks<T>(platform: Platform, orgs: Iterable<string>, lock: { timeoutMs: number; ttlMs: number }, io: Io, fn: (locks: HeldLocks) => Promise<T>): Promise<T> {
+  let locks: HeldLocks;
+  try {
+    locks = await lockOrganizations(platform, orgs, {
+      ...lock,
+      holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
+      onWait: (held) => io.stderr(`waiting up to ${Math.round(lock.timeoutMs / 1000)}s: ${held.message}\n`),
+    });
+  } catch (err) {
+    if (err instanceof LockTimeoutError) throw new UserError(err.message);
+    throw err;
+  }
+  try {
+    return await fn(locks);
+  } finally {
+    await locks.release();
+  }
+}
+
 /** `orgctl apply`: plan and apply (after confirmation), or apply a saved plan if the platform has not moved. */
 export async function runApply(
-  flags: ReconcileFlags & { planFile?: string; yes: boolean },
+  flags: ReconcileFlags & { planFile?: string; yes: boolean; lockTimeout: string; lockTtl: string },
   io: Io,
   hooks: { confirm?: (question: string) => Promise<boolean>; shouldStop?: () => boolean } = {},
 ): Promise<number> {
   if (flags.planFile && flags.filename?.length) throw new UserError('give either a saved plan or -f manifests, not both', ExitCode.usage);
+  const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
+  if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
+  removalLimit(flags.maxRemovals);
   return withPlatform(flags, io, ExitCode.failure, async (platform) => {
-    let planToApply: Plan;
-    if (flags.planFile) {
-      planToApply = readSavedPlan(flags.planFile, io);
-      if (planToApply.platform !== platform.description) {
-        throw new UserError(`the saved plan is for ${planToApply.platform}, not ${platform.description}`);
+    const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
+    const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
+    const orgs = saved ? [...Object.keys(saved.observed), ...saved.changes.map((c) => c.organization)] : [...desired!.keys()];
+    return withLocks(platform, orgs, lock, io, async (locks) => {
+      let planToApply: Plan;
+      if (saved) {
+        planToApply = saved;
+        if (planToApply.platform !== platform.description) {
+          throw new UserError(`the saved plan is for ${planToApply.platform}, not ${platform.description}`);
+        }
+        for (const [org, version] of Object.entries(planToApply.observed)) {
+          const now = (await platform.read(org))?.stateVersion ?? null;
+          if (now !== version) {
+            throw new UserError(
+              `saved plan is stale: organization "${org}" changed since the plan was made (state version ${version ?? 'none'} -> ${now ?? 'none'}); run plan again`,
+            );
+          }
+        }
+        io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
+      } else {
+        const result = await plan(flags, io, platform, ExitCode.failure, desired);
+        refuseOnGuards(result, io, ExitCode.failure);
+        planToApply = result.plan;
+        io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
       }
-      for (const [org, version] of Object.entries(planToApply.observed)) {
-        const now = (await platform.read(org))?.stateVersion ?? null;
-        if (now !== version) {
-          throw new UserError(
-            `saved plan is stale: organization "${org}" changed since the plan was made (state version ${version ?? 'none'} -> ${now ?? 'none'}); run plan again`,
-          );
+      if (planToApply.changes.length === 0) return ExitCode.ok;
+      if (!flags.yes) {
+        if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
+        if (!(await hooks.confirm(`Apply ${planToApply.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `))) {
+          io.stderr('apply cancelled; nothing was written\n');
+          return ExitCode.failure;
         }
       }
-      io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
-    } else {
-      const result = await plan(flags, io, platform, ExitCode.failure);
-      refuseOnGuards(result, io, ExitCode.failure);
-      planToApply = result.plan;
-      io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
-    }
-    if (planToApply.changes.length === 0) return ExitCode.ok;
-    if (!flags.yes) {
-      if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
-      if (!(await hooks.confirm(`Apply ${planToApply.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `))) {
-        io.stderr('apply cancelled; nothing was written\n');
-        return ExitCode.failure;
-      }
-    }
-    let lastReport = 0;
-    const outcome = await applyPlan(platform, planToApply, {
-      env: io.env,
-      shouldStop: hooks.shouldStop,
-      onProgress: (done, total) => {
-        if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
-          lastReport = done;
-          io.stderr(`applied ${done}/${total}\n`);
-        }
-      },
+      let lastReport = 0;
+      const outcome = await applyPlan(platform, planToApply, {
+        env: io.env,
+        shouldStop: () => (hooks.shouldStop?.() ?? false) || locks.lost() !== undefined,
+        onProgress: (done, total) => {
+          if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
+            lastReport = done;
+            io.stderr(`applied ${done}/${total}\n`);
+          }
+        },
+      });
+      io.stdout(renderOutcome(outcome));
+      const lost = locks.lost();
+      if (lost) io.stderr(`error: ${lost}; stopped writing\n`);
+      return outcome.failed.length || outcome.skipped.length || lost ? ExitCode.failure : ExitCode.ok;
     });
-    io.stdout(renderOutcome(outcome));
-    return outcome.failed.length || outcome.skipped.length ? ExitCode.failure : ExitCode.ok;
   });
 }

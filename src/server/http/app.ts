@@ -6,6 +6,7 @@ import type { BatchResult } from '../service/members.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
 import * as S from './schemas.js';
+import { registerLeaseRoutes } from './lease-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
 
 export interface AppOptions {
@@ -239,5 +240,6 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   });
 
   registerWorkspaceRoutes(app, platform, commit);
+  registerLeaseRoutes(app, platform, commit);
   return app;
 }
