@@ -33,26 +33,51 @@ describe('apply against a platform that fails: 20% 5xx, 10% 429, 5% dropped conn
   beforeAll(async () => {
     dir = tempDir();
     mkdirSync(join(dir, 'm'));
+    // Seeded: the client's requests come in a fixed order, so a failure replays with the same faults.
     server = await serve(dir, { extraArgs: ['--faults', 'seed=11; *: 5xx=0.2, 429=0.1, drop=0.05'] });
   });
   afterAll(async () => server?.stop());
 
-  it('converges, sends each invite exactly once, and then plans nothing', async () => {
+  it('applies a 2,000-change plan: converges, sends each invite exactly once, and then plans nothing', async () => {
     const members: [string, string][] = [['boss@flaky.example', 'owner']];
-    for (let i = 0; i < 40; i++) members.push([`p${i}@flaky.example`, i % 4 === 0 ? 'admin' : 'member']);
-    writeOrg(join(dir, 'm'), { name: 'flaky', displayName: 'Flaky', members, integrations: [{ name: 'cross', type: 'aws-cross', options: { roleArn: 'arn:aws:iam::1:role/r' } }] });
-    const env = { ORGCTL_PLATFORM: server.url, ORGCTL_TOKEN: server.token };
-    // Batches of one make many writes, so the faults hit writes as well as reads.
+    for (let i = 0; i < 1997; i++) members.push([`p${i}@flaky.example`, i % 4 === 0 ? 'admin' : i % 4 === 1 ? 'worker' : 'member']);
+    writeOrg(join(dir, 'm'), {
+      name: 'flaky',
+      displayName: 'Flaky',
+      members,
+      integrations: [
+        { name: 'cross', type: 'aws-cross', options: { roleArn: 'arn:aws:iam::1:role/r' } },
+        { name: 'cross-2', type: 'aws-cross', options: { roleArn: 'arn:aws:iam::1:role/s' } },
+      ],
+    });
+    // 1 organization + 1,997 invites + 2 integrations. Batches of 20 make a hundred writes, so the faults hit
+    // writes as well as reads.
+    const env = { ORGCTL_PLATFORM: server.url, ORGCTL_TOKEN: server.token, ORGCTL_BATCH_SIZE: '20', ORGCTL_REQUEST_STATS: '1' };
+    const saved = await orgctl(['plan', '-f', 'm', '-o', 'json'], { cwd: dir, env });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect((JSON.parse(saved.stdout) as { changes: unknown[] }).changes).toHaveLength(2000);
+
     const apply = await orgctl(['apply', '-f', 'm', '--yes'], { cwd: dir, env });
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect(apply.stdout).toContain('Apply complete: 2000 applied, 0 failed');
+    // The faults really happened: the client retried.
+    const stats = JSON.parse(/request stats: (.*)/.exec(apply.stderr)![1]!) as Record<string, number>;
+    expect(stats.retries).toBeGreaterThan(10);
+
     const plan = await orgctl(['plan', '-f', 'm', '--detailed-exitcode'], { cwd: dir, env });
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
 
     const db = new Database(join(dir, 'server.db'), { readonly: true });
     const sends = db.prepare("SELECT target, COUNT(*) AS n FROM audit WHERE action = 'invite.send' GROUP BY target").all() as { n: number }[];
+    const roles = db.prepare("SELECT role, COUNT(*) AS n FROM invites i JOIN orgs o ON o.id = i.org_id WHERE o.name = 'flaky' AND i.status = 'pending' GROUP BY role ORDER BY role").all();
     db.close();
-    expect(sends).toHaveLength(40);
-    expect(sends.every((s) => s.n === 1)).toBe(true);
+    expect(sends).toHaveLength(1997);
+    expect(sends.filter((s) => s.n !== 1)).toEqual([]);
+    expect(roles).toEqual([
+      { role: 'admin', n: 500 },
+      { role: 'member', n: 998 },
+      { role: 'worker', n: 499 },
+    ]);
   });
 });
 
