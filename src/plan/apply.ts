@@ -32,6 +32,9 @@ function memberItem(c: Change): MemberUpdateItem {
   return { email: c.target, ...(c.after as Omit<MemberUpdateItem, 'email'>) };
 }
 
+/** Actions the platform takes many of in one call. */
+const BATCHED = new Set<Change['action']>(['invite', 'resend-invite', 'reinvite', 'update-role', 'update-profile', 'remove-member', 'cancel-invite']);
+
 /**
  * Applies a plan in its order, batching each run of the same action in one organization into as few calls
  * as the platform allows. A failed change does not stop independent ones; changes that depend on a failed
@@ -46,8 +49,11 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
 
   while (i < plan.changes.length) {
     const first = plan.changes[i]!;
+    // One call per run of the same action in one organization, at most a batch long: a stop request is
+    // then honoured after the call in flight, not after a whole run of thousands.
+    const size = BATCHED.has(first.action) ? Math.max(1, platform.batchSize) : 1;
     let j = i + 1;
-    while (j < plan.changes.length && plan.changes[j]!.action === first.action && plan.changes[j]!.organization === first.organization) j++;
+    while (j < plan.changes.length && j - i < size && plan.changes[j]!.action === first.action && plan.changes[j]!.organization === first.organization) j++;
     const run = plan.changes.slice(i, j);
     i = j;
     if (opts.shouldStop?.()) {

@@ -27,6 +27,8 @@ function results(list: BatchResult<unknown>[]): ItemResult[] {
  */
 export class EmbeddedPlatform implements Platform {
   readonly description: string;
+  /** In-process calls are cheap; a thousand per transaction keeps progress reports and Ctrl-C prompt. */
+  readonly batchSize = 1000;
   private readonly service: PlatformService;
   private readonly operator: Actor;
 

@@ -48,7 +48,7 @@ export class HttpPlatform implements Platform {
   private readonly limiter: RateLimiter | undefined;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
-  private readonly batchSize: number;
+  readonly batchSize: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private me: { email: string; superuser: boolean } | undefined;
 

@@ -39,6 +39,8 @@ export interface IntegrationWrite {
 export interface Platform {
   /** For plans and messages: `embedded:.orgctl/platform.db`, `http://127.0.0.1:8080`, ... */
   readonly description: string;
+  /** Most items one batch call takes: apply sends batch actions in runs of at most this many. */
+  readonly batchSize: number;
   /** Email of the identity acting on the platform. */
   actor(): Promise<string>;
   /** Whether the actor may create organizations for someone else (who becomes the creator). */
