@@ -10,9 +10,9 @@ import { seedOrganization } from './lib/seed.js';
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100_000);
 const TARGET_LIST_MS = 1000;
 
-export function startServer(dbFile, rusageFile) {
+export function startServer(dbFile, rusageFile, extraArgs = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/lib/rusage.js'), ORGCTL, 'platform', 'serve', '--db', dbFile, '--port', '0'], {
+    const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/lib/rusage.js'), ORGCTL, 'platform', 'serve', '--db', dbFile, '--port', '0', ...extraArgs], {
       cwd: ROOT,
       env: { ...process.env, ORGCTL_BENCH_RUSAGE: rusageFile },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -113,6 +113,7 @@ export class HttpPlatform implements Platform {
         }
         throw new PlatformError(`${method} ${path.replace(/\?.*/, '')}: connection lost while reading the answer: ${(err as Error).message}`);
       }
+      if (res.statusCode === 429 || res.statusCode >= 500) this.count(`answered ${res.statusCode}`);
       if (res.statusCode >= 400 && !last && retryable({ status: res.statusCode }, repeatSafe)) {
         const after = retryAfterMs(res.headers['retry-after']);
         const delay = after ?? backoffMs(attempt, this.retry);

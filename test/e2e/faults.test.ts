@@ -88,7 +88,7 @@ describe('a requests-per-minute limit', () => {
     const platform = openPlatform({ db: ':memory:' });
     const { token } = platform.identity.init({ org: 'acme', ownerEmail: 'root@acme.example' });
     const other = platform.identity.createToken('x@else.example', 't').token;
-    const app = buildApp(platform, { faults: parseFaultSpec('rpm=3') });
+    const app = buildApp(platform, { faults: parseFaultSpec('rpm=3; burst=3') });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const get = (t: string) => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${t}` } });

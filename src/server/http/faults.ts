@@ -6,7 +6,11 @@ import { ApiError } from '../errors.js';
  * what real platform APIs do to clients — 5xx, 429 with Retry-After, slow answers, dropped connections — and a
  * requests-per-minute limit per token that behaves like a real one. Seeded, so a failing run can be replayed.
  *
- * SPEC is `;`-separated: `seed=N`, `rpm=N`, and rules `[METHOD] PATH-GLOB: 5xx=P, 429=P, drop=P, latency=MIN-MAXms`
+ * The limit is a token bucket, as API gateways enforce one: `rpm` tokens a minute, refilled continuously,
+ * holding at most `burst` (default: one second's worth). A client that spreads its requests evenly at the
+ * rate never sees a 429; one that bursts past it does, with Retry-After saying when the next token comes.
+ *
+ * SPEC is `;`-separated: `seed=N`, `rpm=N`, `burst=N`, and rules `[METHOD] PATH-GLOB: 5xx=P, 429=P, drop=P, latency=MIN-MAXms`
  * (P a probability; `*` in a glob matches within a path segment, `**` across). Example:
  *   `seed=7; rpm=600; POST /api/v1/orgs/*\/invites/batch: 5xx=0.2, drop=0.05; *: 429=0.1`
  */
@@ -22,6 +26,7 @@ export interface FaultRule {
 export interface FaultSpec {
   seed: number;
   rpm?: number;
+  burst?: number;
   rules: FaultRule[];
 }
 
@@ -40,15 +45,17 @@ function probability(value: string, what: string): number {
 export function parseFaultSpec(text: string): FaultSpec {
   const spec: FaultSpec = { seed: 1, rules: [] };
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
-    const setting = /^(seed|rpm)\s*=\s*(\d+)$/.exec(part);
+    const setting = /^(seed|rpm|burst)\s*=\s*(\d+)$/.exec(part);
     if (setting) {
-      if (setting[1] === 'seed') spec.seed = Number(setting[2]);
-      else if (Number(setting[2]) > 0) spec.rpm = Number(setting[2]);
-      else throw new Error('faults: rpm must be a positive number');
+      const n = Number(setting[2]);
+      if (setting[1] === 'seed') spec.seed = n;
+      else if (n <= 0) throw new Error(`faults: ${setting[1]} must be a positive number`);
+      else if (setting[1] === 'rpm') spec.rpm = n;
+      else spec.burst = n;
       continue;
     }
     const colon = part.lastIndexOf(':');
-    if (colon === -1) throw new Error(`faults: "${part}" is neither seed=N, rpm=N nor "[METHOD] PATH: 5xx=P, ..."`);
+    if (colon === -1) throw new Error(`faults: "${part}" is neither seed=N, rpm=N, burst=N nor "[METHOD] PATH: 5xx=P, ..."`);
     const target = part.slice(0, colon).trim().split(/\s+/);
     const [method, path] = target.length === 2 ? [target[0]!.toUpperCase(), target[1]!] : [undefined, target[0]!];
     const rule: FaultRule = { method, path: globToRegExp(path), p5xx: 0, p429: 0, pDrop: 0, latency: [0, 0] };
@@ -84,21 +91,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerFaults(app: FastifyInstance, spec: FaultSpec, now: () => number = Date.now): void {
   const random = seededRandom(spec.seed);
-  const windows = new Map<string, { start: number; count: number }>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const perMs = (spec.rpm ?? 0) / 60_000;
+  const burst = spec.burst ?? Math.max(1, Math.ceil((spec.rpm ?? 0) / 60));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
     if (path === '/healthz') return;
     if (spec.rpm) {
-      // A fixed one-minute window per caller, as most API gateways count.
+      // One bucket per caller (token, else address).
       const who = req.headers.authorization ?? req.ip;
       const t = now();
-      const w = windows.get(who);
-      if (!w || t - w.start >= 60_000) windows.set(who, { start: t, count: 1 });
-      else if (++w.count > spec.rpm) {
-        const retryAfter = Math.max(1, Math.ceil((w.start + 60_000 - t) / 1000));
+      const b = buckets.get(who) ?? { tokens: burst, at: t };
+      b.tokens = Math.min(burst, b.tokens + (t - b.at) * perMs);
+      b.at = t;
+      buckets.set(who, b);
+      if (b.tokens < 1) {
+        const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
         reply.header('retry-after', String(retryAfter));
         throw new ApiError(429, 'rate_limited', `more than ${spec.rpm} requests a minute; retry after ${retryAfter} s`);
       }
+      b.tokens -= 1;
     }
     const rule = spec.rules.find((r) => (!r.method || r.method === req.method) && r.path.test(path));
     if (!rule) return;
