@@ -87,6 +87,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       }
     });
 
+  program
+    .command('force-unlock')
+    .description("break the apply lock on organizations, e.g. one a killed apply left (it also runs out by itself after --lock-ttl)")
+    .argument('<org...>', 'organizations to unlock')
+    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .action(async (orgs: string[], opts: { platform?: string }) => setExit(await (await commands.reconcile()).runForceUnlock(orgs, opts, io)));
+
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
     .action(async (opts) => setExit(await (await commands.reconcile()).runDiff(opts, io)));

@@ -128,6 +128,10 @@ export class EmbeddedPlatform implements Platform {
     wrap(() => this.service.leases.release(this.operator, org, id));
   }
 
+  async breakLease(org: string): Promise<{ holder: string; since: string } | undefined> {
+    return wrap(() => this.service.leases.forceRelease(this.operator, org));
+  }
+
   async close(): Promise<void> {
     this.service.close();
   }

@@ -270,6 +270,11 @@ export class HttpPlatform implements Platform {
     await this.call('DELETE', `${this.org(org)}/lease/${encodeURIComponent(id)}`, undefined, 'DELETE /orgs/:org/lease/:id');
   }
 
+  async breakLease(org: string): Promise<{ holder: string; since: string } | undefined> {
+    const res = await this.call<{ removed: { holder: string; since: string } | null }>('DELETE', `${this.org(org)}/lease`, undefined, 'DELETE /orgs/:org/lease');
+    return res.removed ?? undefined;
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }

@@ -67,6 +67,8 @@ export interface Platform {
   renewLease(org: string, id: string, ttlMs: number): Promise<void>;
   /** Gives a lease up; a lease no longer held is fine. */
   releaseLease(org: string, id: string): Promise<void>;
+  /** Breaks whatever lease an organization has (force-unlock); returns whose it was, if any. */
+  breakLease(org: string): Promise<{ holder: string; since: string } | undefined>;
   close(): Promise<void>;
 }
 

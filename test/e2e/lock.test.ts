@@ -77,4 +77,25 @@ describe('two applies on one organization', () => {
     expect(sends).toHaveLength(40);
     expect(sends.every((s) => s.n === 1)).toBe(true);
   });
+
+  it('force-unlock breaks a killed apply\'s lock at once, naming whose it was', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'm'));
+    server = await slowPlatform(dir);
+    writeOrg(join(dir, 'm'), { name: 'stuck', members: people('stuck', 40) });
+    const env = { ORGCTL_PLATFORM: server.url, ORGCTL_TOKEN: server.token, ORGCTL_BATCH_SIZE: '1' };
+
+    const victim = startOrgctl(['apply', '-f', 'm', '--yes', '--lock-ttl', '10m'], { cwd: dir, env });
+    await until(async () => (await leaseHolder(server!, 'stuck')) !== undefined, 'the apply to take its lock');
+    victim.child.kill('SIGKILL');
+    await victim.done;
+    expect((await orgctl(['apply', '-f', 'm', '--yes'], { cwd: dir, env })).code).toBe(1);
+
+    const unlock = await orgctl(['force-unlock', 'stuck', 'never-locked'], { cwd: dir, env });
+    expect(unlock.code, unlock.stderr).toBe(0);
+    expect(unlock.stdout).toMatch(new RegExp(`broke the lock on "stuck" held by ops@platform\\.example \\(orgctl apply, pid ${victim.child.pid} on .+\\) since \\d{4}-`));
+    expect(unlock.stdout).toContain('"never-locked" was not locked');
+    const next = await orgctl(['apply', '-f', 'm', '--yes', '--batch-size', '1000'], { cwd: dir, env });
+    expect(next.code, next.stderr).toBe(0);
+  });
 });

@@ -217,3 +217,14 @@ export async function runApply(
     });
   });
 }
+
+/** `orgctl force-unlock ORG...`: breaks apply locks left behind, as terraform force-unlock. */
+export async function runForceUnlock(orgs: string[], flags: { platform?: string }, io: Io): Promise<number> {
+  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
+    for (const org of orgs) {
+      const broken = await platform.breakLease(org);
+      io.stdout(broken ? `broke the lock on "${org}" held by ${broken.holder} since ${broken.since}\n` : `"${org}" was not locked\n`);
+    }
+    return ExitCode.ok;
+  });
+}
