@@ -26,11 +26,11 @@ export interface HeldLocks {
 export class LockTimeoutError extends Error {
   constructor(
     readonly held: LeaseHeldError,
-    waitedMs: number,
+    timeoutMs: number,
   ) {
     super(
       `${held.message} (the lease runs out at ${held.expiresAt} unless renewed); ` +
-        (waitedMs > 0 ? `gave up after waiting ${Math.round(waitedMs / 1000)}s` : 'not waiting') +
+        (timeoutMs > 0 ? `gave up after waiting ${Math.round(timeoutMs / 1000)}s` : 'not waiting') +
         ' (raise --lock-timeout to wait)',
     );
   }
@@ -62,7 +62,7 @@ export async function lockOrganizations(platform: Platform, orgs: Iterable<strin
         } catch (err) {
           if (!(err instanceof LeaseHeldError)) throw err;
           const waited = now() - start;
-          if (waited >= opts.timeoutMs) throw new LockTimeoutError(err, waited);
+          if (waited >= opts.timeoutMs) throw new LockTimeoutError(err, opts.timeoutMs);
           if (!told) opts.onWait?.(err);
           told = true;
           await sleep(Math.min(opts.pollMs ?? 1000, opts.timeoutMs - waited));
