@@ -66,10 +66,31 @@ function expandedSizeExceeds(root: unknown, limit: number): boolean {
   return false;
 }
 
+/**
+ * Offset of the bracket that opens nesting level `limit + 1` in JSON text that parsed, if any. JSON.parse
+ * takes any depth, but everything after it (validation, `kind: List`, locating diagnostics) recurses.
+ */
+function jsonTooDeep(text: string, limit: number): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote, over escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
 function parseDocuments(source: Source, text: string): { docs: unknown[] } | { line: number; column: number; message: string } {
   if (source.name.endsWith('.json')) {
     try {
-      return { docs: [JSON.parse(text)] };
+      const doc: unknown = JSON.parse(text);
+      const deep = jsonTooDeep(text, MAX_DEPTH);
+      if (deep !== undefined) return { ...new LineIndex(text).position(deep), message: `JSON nesting exceeded maxDepth (${MAX_DEPTH})` };
+      return { docs: [doc] };
     } catch (err) {
       // A .json file is JSON: the YAML parser would accept what JSON does not (trailing commas, comments).
       const message = (err as Error).message;
