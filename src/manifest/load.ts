@@ -84,6 +84,24 @@ function jsonTooDeep(text: string, limit: number): number | undefined {
   return undefined;
 }
 
+/** Characters js-yaml refuses anywhere in a stream (its PATTERN_NON_PRINTABLE, plus NUL), globally. */
+const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/g;
+
+/**
+ * Where the non-printable character js-yaml refused is: it reports the end of the scalar holding it (past the
+ * end of the file when that is the last line), or for NUL a bare offset as the column of line 1.
+ */
+function nonPrintableAt(text: string, before: number): { offset: number; char: string } | undefined {
+  let found: { offset: number; char: string } | undefined;
+  for (const m of text.matchAll(NON_PRINTABLE)) {
+    // The lone-surrogate alternative matches the character before it too.
+    const offset = m[0].length === 2 ? m.index + 1 : m.index;
+    if (found && offset > before) break;
+    found = { offset, char: text[offset]! };
+  }
+  return found;
+}
+
 function parseDocuments(source: Source, text: string): { docs: unknown[] } | { line: number; column: number; message: string } {
   if (source.name.endsWith('.json')) {
     try {
@@ -113,11 +131,19 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
           message: `YAML syntax error: ${describeUnclosed(unclosed)}`,
         };
       }
-      return {
-        line: mark ? mark.line + 1 : 1,
-        column: mark ? mark.column + 1 : 1,
-        message: `YAML syntax error: ${err.reason}`,
-      };
+      if (/non-printable characters|null byte/.test(err.reason)) {
+        const bad = nonPrintableAt(text, mark ? mark.position : text.length);
+        if (bad) {
+          const code = `U+${bad.char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+          return { ...new LineIndex(text).position(bad.offset), message: `YAML syntax error: ${err.reason} (${code})` };
+        }
+      }
+      if (!mark) return { line: 1, column: 1, message: `YAML syntax error: ${err.reason}` };
+      if (mark.position >= text.length) {
+        // At the end of the stream js-yaml points after the newline it appends: a line the file does not have.
+        return { ...new LineIndex(text).position(text.length), message: `YAML syntax error: ${err.reason}` };
+      }
+      return { line: mark.line + 1, column: mark.column + 1, message: `YAML syntax error: ${err.reason}` };
     }
     return { line: 1, column: 1, message: `cannot parse: ${(err as Error).message}` };
   }
