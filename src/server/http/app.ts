@@ -63,6 +63,11 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     // Bodies are validated exactly: no stripping of unknown fields, no type coercion.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // A path that does not decode (`/orgs/%C0%AE`) fails in the router, before the error handler: answer it
+    // in the API's error shape too, not fastify's own.
+    frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => {
+      reply.status(400).send(badRequest(err.message || 'invalid request URL').toJSON());
+    },
   });
   const { identity, orgs, members, integrations, audit } = platform;
 
