@@ -1,3 +1,5 @@
+import { quote } from './quote.js';
+
 /** A field path inside one document: object keys and array indexes. */
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -6,8 +8,8 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(part)}]`;
+    else if (part.length <= 80 && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${quote(part)}]`;
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { quote } from './quote.js';
 import type { KindDefinition } from './crds.js';
 import { emailProblem } from './email.js';
 import { formatPath, pointerToPath } from './path.js';
@@ -113,14 +114,14 @@ export class SchemaValidator {
         const allowed = Object.keys((this.schemaAt(kind, path)?.properties as object | undefined) ?? {});
         const guess = closest(field, allowed);
         const hint = guess ? `did you mean "${guess}"?` : allowed.length ? `allowed fields: ${allowed.join(', ')}` : 'no fields are allowed here';
-        return { path: [...path, field], at: 'key', message: `unknown field "${field}"; ${hint}` };
+        return { path: [...path, field], at: 'key', message: `unknown field ${quote(field)}; ${hint}` };
       }
       case 'type':
         return { path, at: 'value', message: `must be ${expectedType(p.type)}, not ${describeType(value)}` };
       case 'enum': {
         const allowed = (p.allowedValues as unknown[]).map((v) => JSON.stringify(v));
         const guess = typeof value === 'string' ? closest(value, (p.allowedValues as unknown[]).map(String)) : undefined;
-        const shown = sensitive ? 'value' : `value ${JSON.stringify(value)}`;
+        const shown = sensitive ? 'value' : `value ${quote(value)}`;
         return {
           path,
           at: 'value',
@@ -131,7 +132,7 @@ export class SchemaValidator {
         return { path, at: 'value', message: `must be ${JSON.stringify(p.allowedValue)}` };
       case 'format':
         if (p.format === 'email' && typeof value === 'string') {
-          return { path, at: 'value', message: `invalid email address ${JSON.stringify(value)}: ${emailProblem(value)}` };
+          return { path, at: 'value', message: `invalid email address ${quote(value)}: ${emailProblem(value)}` };
         }
         return { path, at: 'value', message: `must be a valid ${String(p.format)}` };
       case 'pattern': {
@@ -147,10 +148,10 @@ export class SchemaValidator {
           return {
             path,
             at: 'value',
-            message: `invalid name ${JSON.stringify(value)}: use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit`,
+            message: `invalid name ${quote(value)}: use lower-case letters, digits, "-" and ".", starting and ending with a letter or digit`,
           };
         }
-        return { path, at: 'value', message: `${sensitive ? 'value' : JSON.stringify(value)} does not match ${String(p.pattern)}` };
+        return { path, at: 'value', message: `${sensitive ? 'value' : quote(value)} does not match ${String(p.pattern)}` };
       }
       case 'minLength':
         return { path, at: 'value', message: p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long` };
