@@ -19,6 +19,22 @@ const commands = {
   validate: () => import('./commands/validate.js'),
 };
 
+/**
+ * Commander echoes an unknown option as typed: `--token=VALUE` (or `-tVALUE`) would put VALUE, likely a
+ * secret someone tried to pass as a flag, into the error and so into CI logs. Report the option's name only.
+ * Subcommands are made by createCommand, so they behave the same.
+ */
+class OrgctlCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new OrgctlCommand(name);
+  }
+
+  unknownOption(flag: string): void {
+    const name = flag.startsWith('--') ? flag.replace(/=[\s\S]*$/, '') : flag.slice(0, 2);
+    (Command.prototype as unknown as { unknownOption(flag: string): void }).unknownOption.call(this, name);
+  }
+}
+
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 
 /**
@@ -26,7 +42,7 @@ const outputOption = () => new Option('-o, --output <format>', 'output format').
  * runs in tests and in the binary.
  */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const program = new Command('orgctl')
+  const program = new OrgctlCommand('orgctl')
     .description('Declarative organizations, members, invites and integrations for ML data platforms.')
     .version(VERSION, '--version', 'print the orgctl version')
     .showHelpAfterError('(run with --help for usage)')
