@@ -7,6 +7,7 @@ import { DEFAULT_DB } from './commands/platform.js';
 import { currentContext } from './config.js';
 import { localIdentity } from './identity.js';
 import { UserError, type Io } from './io.js';
+import { bearerToken } from './token.js';
 
 /**
  * The platform to work on: `--platform URL` or $ORGCTL_PLATFORM (`http(s)://...` for `orgctl platform
@@ -19,14 +20,15 @@ export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?:
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
   const target = flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '';
   if (/^https?:\/\//.test(target)) {
-    let token = io.env.ORGCTL_TOKEN?.trim();
+    let token = io.env.ORGCTL_TOKEN && bearerToken(io.env.ORGCTL_TOKEN, 'ORGCTL_TOKEN');
     const tokenFile = io.env.ORGCTL_TOKEN_FILE ?? context?.tokenFile;
     if (!token && tokenFile) {
       try {
-        token = readFileSync(tokenFile, 'utf8').trim();
+        token = readFileSync(tokenFile, 'utf8');
       } catch (err) {
         throw new UserError(`cannot read token file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
+      token = bearerToken(token, `token file ${tokenFile}`);
     }
     if (!token) throw new UserError(`no token for ${target}: set ORGCTL_TOKEN or ORGCTL_TOKEN_FILE`);
     const limit = opts.rateLimit ?? io.env.ORGCTL_RATE_LIMIT;

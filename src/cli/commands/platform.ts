@@ -6,6 +6,7 @@ import { parseFaultSpec } from '../../server/http/faults.js';
 import { openPlatform, type PlatformService } from '../../server/platform.js';
 import { localIdentity } from '../identity.js';
 import { ExitCode, UserError, type Io } from '../io.js';
+import { bearerToken } from '../token.js';
 
 export const DEFAULT_DB = '.orgctl/platform.db';
 
@@ -119,7 +120,7 @@ export async function runServe(
 export async function runInviteAccept(opts: { org: string; email: string; db?: string; platform?: string }, io: Io): Promise<number> {
   const target = opts.platform ?? io.env.ORGCTL_PLATFORM;
   if (target && /^https?:\/\//.test(target)) {
-    const token = io.env.ORGCTL_TOKEN;
+    const token = io.env.ORGCTL_TOKEN && bearerToken(io.env.ORGCTL_TOKEN, 'ORGCTL_TOKEN');
     if (!token) throw new UserError('set ORGCTL_TOKEN to a superuser token of the platform (or the invited person\'s own token)');
     const url = `${target.replace(/\/+$/, '')}/api/v1/orgs/${encodeURIComponent(opts.org)}/invites/${encodeURIComponent(opts.email)}/accept`;
     let res: Response;
