@@ -7,6 +7,7 @@ import { DEFAULT_DB } from './commands/platform.js';
 import { currentContext } from './config.js';
 import { localIdentity } from './identity.js';
 import { UserError, type Io } from './io.js';
+import { checkPlatformAddress } from './platform-url.js';
 import { bearerToken } from './token.js';
 
 /**
@@ -18,7 +19,10 @@ import { bearerToken } from './token.js';
 export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string; batchSize?: string } = {}): Platform {
   // Flag, then environment, then the current context (kubeconfig style), then the embedded default.
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
-  const target = flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '';
+  const target = checkPlatformAddress(
+    flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '',
+    flag !== undefined ? '--platform' : io.env.ORGCTL_PLATFORM ? 'ORGCTL_PLATFORM' : `context "${context?.name ?? ''}"'s platform`,
+  );
   if (/^https?:\/\//.test(target)) {
     let token = io.env.ORGCTL_TOKEN && bearerToken(io.env.ORGCTL_TOKEN, 'ORGCTL_TOKEN');
     const tokenFile = io.env.ORGCTL_TOKEN_FILE ?? context?.tokenFile;
@@ -42,9 +46,6 @@ export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?:
       throw new UserError(`the batch size must be a whole number from 1 to ${MAX_BATCH}, not "${size}"`, 2);
     }
     return new HttpPlatform(target, token, { rateLimitPerMinute: perMinute, batchSize });
-  }
-  if (target && !target.startsWith('file:')) {
-    throw new UserError(`unsupported platform "${target}": use http(s)://HOST:PORT or file:PATH`);
   }
   const file = target.startsWith('file:') ? target.slice(5) : DEFAULT_DB;
   const path = file === ':memory:' || isAbsolute(file) ? file : join(io.cwd, file);

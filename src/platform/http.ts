@@ -57,6 +57,12 @@ export class HttpPlatform implements Platform {
     private readonly token: string,
     opts: HttpPlatformOptions = {},
   ) {
+    // Checked here as well as in the CLI: undici quotes a bad header value whole in its error (the token),
+    // and its Agent stops answering after a few such requests.
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new PlatformError('the API token holds characters a bearer token cannot; it is not shown');
+    const url = URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+    if (!url || !/^https?:$/.test(url.protocol)) throw new PlatformError('the platform address is not an http(s) URL');
+    if (url.username || url.password) throw new PlatformError('the platform address carries credentials; they are not shown: pass the token instead');
     this.description = baseUrl.replace(/\/+$/, '');
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;

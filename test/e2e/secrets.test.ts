@@ -150,6 +150,7 @@ const flagToken = canary('token passed as a (nonexistent) flag');
 /** Tokens that cannot go into a header: a token file with a second line, a non-ASCII character. */
 const twoLineToken = `${canary('token with a line break, first line')}\n${canary('token with a line break, second line')}`;
 const nonAsciiToken = `${canary('token with a non-ASCII character')}\u20ac`;
+const urlPassword = canary('password written into the platform URL');
 const inline = {
   option: canary('inline options.secret'),
   credentials: canary('inline spec.credentials'),
@@ -475,6 +476,16 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('it is not shown');
   }
+  // A platform URL with credentials in it is refused: the address is printed in plans and errors.
+  const credentialUrl = server.url.replace('://', `://ci:${urlPassword}@`);
+  for (const [label, args, extra] of [
+    ['plan (credentials in --platform)', ['plan', '-f', 'm', '--platform', credentialUrl], { ORGCTL_TOKEN: apiToken }],
+    ['apply (credentials in ORGCTL_PLATFORM)', ['apply', '-f', 'm', '--yes'], { ORGCTL_TOKEN: apiToken, ORGCTL_PLATFORM: credentialUrl }],
+  ] as const) {
+    const r = await run(label, [...args], extra);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('carries credentials');
+  }
   expect((await run('plan (inline secrets)', ['plan', '-f', 'bad'])).code).toBe(1);
   expect((await run('plan (variable not set)', ['plan', '-f', 'missing'], stats)).code).toBe(1);
   expect((await run('apply (unusable credential files)', ['apply', '-f', 'badfile', '--yes'])).code).toBe(1);
@@ -485,6 +496,7 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
     const ctx = (label: string, args: string[]) => cli(`${tag}: ${label}`, args, { cwd: dir, env: { ...baseEnv(), ...config } });
     ok(await ctx('config set-context', ['config', 'set-context', 'prod', '--platform', server.url, '--organization', ORG, '--token-file', tokenFile]));
     ok(await ctx('config set-context (wrong token)', ['config', 'set-context', 'wrong', '--platform', server.url, '--token-file', badTokenFile]));
+    expect((await ctx('config set-context (credentials in the URL)', ['config', 'set-context', 'leaky', '--platform', credentialUrl])).code).toBe(2);
     ok(await ctx('config use-context', ['config', 'use-context', 'prod']));
     ok(await ctx('config get-contexts', ['config', 'get-contexts']));
     ok(await ctx('config current-context', ['config', 'current-context']));

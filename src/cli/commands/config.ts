@@ -1,5 +1,6 @@
 import { configPath, readConfig, writeConfig, type Context } from '../config.js';
 import { ExitCode, UserError, type Io } from '../io.js';
+import { checkPlatformAddress } from '../platform-url.js';
 
 export function runGetContexts(io: Io): number {
   const config = readConfig(io.env);
@@ -31,7 +32,7 @@ export function runSetContext(name: string, opts: { platform?: string; organizat
   const existing = config.contexts.find((c) => c.name === name);
   const platform = opts.platform ?? existing?.platform;
   if (!platform) throw new UserError('a new context needs --platform (http(s)://... or file:PATH)', ExitCode.usage);
-  if (!/^(https?:\/\/|file:)/.test(platform)) throw new UserError(`--platform must be http(s)://... or file:PATH, not "${platform}"`, ExitCode.usage);
+  checkPlatformAddress(platform, '--platform');
   const ctx: Context = {
     name,
     platform,
