@@ -1,4 +1,5 @@
 import { quote } from '../manifest/quote.js';
+import { httpAddressProblem } from '../platform/http-address.js';
 import { ExitCode, UserError } from './io.js';
 
 /**
@@ -12,14 +13,10 @@ export function checkPlatformAddress(raw: string, from: string): string {
   if (!/^https?:\/\//i.test(raw)) {
     throw new UserError(`${from} must be http(s)://HOST:PORT or file:PATH, not ${quote(raw.replace(/\/\/[^/@]*@/, '//…@'))}`, ExitCode.usage);
   }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new UserError(`${from} is not a valid URL (it is not shown, in case it carries a secret)`, ExitCode.usage);
-  }
-  if (url.username || url.password) {
+  const problem = httpAddressProblem(raw);
+  if (problem === 'carries credentials') {
     throw new UserError(`${from} carries credentials in the URL; they are not shown and not used: put the token in ORGCTL_TOKEN or a token file`, ExitCode.usage);
   }
+  if (problem) throw new UserError(`${from} is not a valid URL (it is not shown, in case it carries a secret)`, ExitCode.usage);
   return raw;
 }

@@ -23,7 +23,7 @@ export function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?:
     flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '',
     flag !== undefined ? '--platform' : io.env.ORGCTL_PLATFORM ? 'ORGCTL_PLATFORM' : `context "${context?.name ?? ''}"'s platform`,
   );
-  if (/^https?:\/\//.test(target)) {
+  if (/^https?:\/\//i.test(target)) {
     let token = io.env.ORGCTL_TOKEN && bearerToken(io.env.ORGCTL_TOKEN, 'ORGCTL_TOKEN');
     const tokenFile = io.env.ORGCTL_TOKEN_FILE ?? context?.tokenFile;
     if (!token && tokenFile) {

@@ -1,3 +1,4 @@
+import { isBearerToken } from '../platform/http-address.js';
 import { UserError } from './io.js';
 
 /**
@@ -8,7 +9,7 @@ import { UserError } from './io.js';
  */
 export function bearerToken(raw: string, from: string): string {
   const token = raw.trim();
-  if (!/^[\x21-\x7e]*$/.test(token)) {
+  if (token && !isBearerToken(token)) {
     throw new UserError(`the token in ${from} holds characters a bearer token cannot (spaces, line breaks, control or non-ASCII characters); it is not shown`);
   }
   return token;

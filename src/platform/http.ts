@@ -3,6 +3,7 @@ import { Agent, request } from 'undici';
 import { backoffMs, DEFAULT_RETRY, RateLimiter, retryable, retryAfterMs, type RetryPolicy } from './resilience.js';
 import type { ActualOrg } from '../plan/model.js';
 import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './actual.js';
+import { httpAddressProblem, isBearerToken } from './http-address.js';
 import { LeaseHeldError, PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from './types.js';
 
 /** The most items the built-in platform takes in one batch call. */
@@ -57,12 +58,10 @@ export class HttpPlatform implements Platform {
     private readonly token: string,
     opts: HttpPlatformOptions = {},
   ) {
-    // Checked here as well as in the CLI: undici quotes a bad header value whole in its error (the token),
-    // and its Agent stops answering after a few such requests.
-    if (!/^[\x21-\x7e]+$/.test(token)) throw new PlatformError('the API token holds characters a bearer token cannot; it is not shown');
-    const url = URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
-    if (!url || !/^https?:$/.test(url.protocol)) throw new PlatformError('the platform address is not an http(s) URL');
-    if (url.username || url.password) throw new PlatformError('the platform address carries credentials; they are not shown: pass the token instead');
+    if (!isBearerToken(token)) throw new PlatformError('the API token holds characters a bearer token cannot; it is not shown');
+    const problem = httpAddressProblem(baseUrl);
+    if (problem === 'carries credentials') throw new PlatformError('the platform address carries credentials; they are not shown: pass the token instead');
+    if (problem) throw new PlatformError('the platform address is not an http(s) URL');
     this.description = baseUrl.replace(/\/+$/, '');
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
