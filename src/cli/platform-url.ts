@@ -1,5 +1,5 @@
 import { quote } from '../manifest/quote.js';
-import { httpAddressProblem } from '../platform/http-address.js';
+import { httpAddressProblem } from '../platform/http/address.js';
 import { ExitCode, UserError } from './io.js';
 
 /**

@@ -1,10 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { runInviteAccept, runPlatformInit, runServe, runTokenCreate } from './commands/platform.js';
-import { runCurrentContext, runGetContexts, runSetContext, runUseContext } from './commands/config.js';
-import { runExport } from './commands/export.js';
-import { runApply, runDiff, runPlan } from './commands/reconcile.js';
-import { runSchema } from './commands/schema.js';
-import { runValidate } from './commands/validate.js';
 import { ExitCode, UserError, type Io } from './io.js';
 import { VERSION } from './version.js';
 

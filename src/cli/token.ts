@@ -1,4 +1,4 @@
-import { isBearerToken } from '../platform/http-address.js';
+import { isBearerToken } from '../platform/http/address.js';
 import { UserError } from './io.js';
 
 /**

@@ -6,20 +6,12 @@ import { GROUP, type Loaded, type Manifest, type SourceRef } from './model.js';
 import { formatPath, type FieldPath } from './path.js';
 import { findInlineSecrets } from './secrets.js';
 import { describeUnclosed, findUnclosed, isUnclosedReason } from './unclosed.js';
+import type { Finding } from './finding.js';
 import { checkSemantics } from './semantics.js';
 import { decodeSource, type Source } from './sources.js';
 import { closest } from './suggest.js';
 import { SchemaValidator } from './validate-schema.js';
 
-/** A problem tied to a field of an object; placed in the source (line, column) at the end, in one pass per file. */
-export interface Finding {
-  source: SourceRef;
-  path: FieldPath;
-  at: 'key' | 'value';
-  /** `{related}` in the message is replaced by the related place's `file:line:column`. */
-  message: string;
-  related?: { source: SourceRef; path: FieldPath; at: 'key' | 'value' };
-}
 
 export interface LoadOptions {
   /** Documents of other kinds are errors instead of skipped with a note. */

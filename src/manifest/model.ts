@@ -4,12 +4,9 @@ export const GROUP = 'orgctl.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-export const ROLES = ['owner', 'admin', 'member', 'worker'] as const;
-export type Role = (typeof ROLES)[number];
-export type Plan = 'freemium' | 'premium';
-export type PodType = 'small' | 'medium' | 'high';
-export type Policy = 'additive' | 'authoritative';
-export type ProjectRole = 'manager' | 'annotator' | 'reviewer';
+import type { OrgPlan, Policy, PodType, ProjectRole, Role } from '../model/roles.js';
+
+export { ROLES, type Role, type PodType, type Policy, type ProjectRole } from '../model/roles.js';
 export type IntegrationType =
   | 's3'
   | 'gcs'
@@ -50,7 +47,7 @@ interface Base<K extends string, S> {
 
 export interface OrganizationSpec {
   displayName?: string;
-  plan?: Plan;
+  plan?: OrgPlan;
   cache?: { enabled: boolean; podType?: PodType };
   members?: { policy?: Policy; ignore?: string[] };
   integrations?: { policy?: Policy };

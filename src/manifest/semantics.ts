@@ -1,14 +1,15 @@
+import { DEFAULT_ROLE, type Role } from '../model/roles.js';
 import { normalizeEmail } from './email.js';
-import type { Finding } from './load.js';
+import type { Finding } from './finding.js';
 import { CREDENTIAL_FREE_TYPES, type IntegrationType, type Loaded, type Manifest, type SourceRef } from './model.js';
 import type { FieldPath } from './path.js';
 import { closest } from './suggest.js';
 
 /** The role a listed person gets: their own, else the Membership's default, else the CRD default. */
-export function effectiveRole(member: { role?: unknown }, spec: { role?: unknown }): string {
-  if (typeof member.role === 'string') return member.role;
-  if (typeof spec.role === 'string') return spec.role;
-  return 'member';
+export function effectiveRole(member: { role?: unknown }, spec: { role?: unknown }): Role {
+  if (typeof member.role === 'string') return member.role as Role;
+  if (typeof spec.role === 'string') return spec.role as Role;
+  return DEFAULT_ROLE;
 }
 
 function str(v: unknown): string | undefined {

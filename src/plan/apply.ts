@@ -1,6 +1,6 @@
-import type { InviteItem, ItemResult, MemberUpdateItem, Platform } from '../platform/types.js';
-import { resolveCredentials } from './credentials.js';
-import type { Change, CredentialsSource, Plan, Role } from './model.js';
+import type { Action, Change, ChangeFor, IntegrationSpec, Plan } from '../model/plan.js';
+import type { CredentialResolver } from '../platform/credentials.js';
+import type { IntegrationWrite, InviteItem, ItemResult, MemberUpdateItem, Platform } from '../platform/types.js';
 
 export interface ApplyOutcome {
   applied: Change[];
@@ -9,36 +9,42 @@ export interface ApplyOutcome {
 }
 
 export interface ApplyOptions {
-  env: NodeJS.ProcessEnv;
+  credentials: CredentialResolver;
   /** Called after each call to the platform with the number of changes done so far. */
   onProgress?: (done: number, total: number) => void;
   /** Checked between calls: true stops before the next one (SIGINT/SIGTERM finish the call in flight). */
   shouldStop?: () => boolean;
 }
 
-function inviteItem(c: Change): InviteItem {
-  const a = c.after ?? {};
+function inviteItem(c: ChangeFor<'invite' | 'resend-invite' | 'reinvite'>): InviteItem {
+  const a = c.after;
   return {
     email: c.target,
-    role: a.role as Role,
-    ...(typeof a.firstName === 'string' ? { firstName: a.firstName } : {}),
-    ...(typeof a.lastName === 'string' ? { lastName: a.lastName } : {}),
-    ...(typeof a.description === 'string' ? { description: a.description } : {}),
-    ...(Array.isArray(a.projects) ? { projects: a.projects as InviteItem['projects'] } : {}),
+    role: a.role,
+    ...(a.firstName !== undefined ? { firstName: a.firstName } : {}),
+    ...(a.lastName !== undefined ? { lastName: a.lastName } : {}),
+    ...(a.description !== undefined ? { description: a.description } : {}),
+    ...(a.projects ? { projects: a.projects } : {}),
   };
 }
 
-function memberItem(c: Change): MemberUpdateItem {
-  return { email: c.target, ...(c.after as Omit<MemberUpdateItem, 'email'>) };
+function memberItem(c: ChangeFor<'update-role' | 'update-profile'>): MemberUpdateItem {
+  return { email: c.target, ...c.after };
 }
 
 /** Actions the platform takes many of in one call. */
-const BATCHED = new Set<Change['action']>(['invite', 'resend-invite', 'reinvite', 'update-role', 'update-profile', 'remove-member', 'cancel-invite']);
+const BATCHED: ReadonlySet<Action> = new Set(['invite', 'resend-invite', 'reinvite', 'update-role', 'update-profile', 'remove-member', 'cancel-invite']);
+
+/** Narrows a run of changes of one action (the run is made of changes of `first`'s action only). */
+function runOf<A extends Action>(run: Change[], _action: A): ChangeFor<A>[] {
+  return run as ChangeFor<A>[];
+}
 
 /**
  * Applies a plan in its order, batching each run of the same action in one organization into as few calls
  * as the platform allows. A failed change does not stop independent ones; changes that depend on a failed
- * one (everything in an organization that could not be created) are reported as not attempted.
+ * one (everything in an organization that could not be created) are reported as not attempted. Every change
+ * ends as applied, failed or not attempted.
  */
 export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptions): Promise<ApplyOutcome> {
   const outcome: ApplyOutcome = { applied: [], failed: [], skipped: [] };
@@ -65,53 +71,60 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
       continue;
     }
     const org = first.organization;
+    const settled = new Set<Change>();
     const perItem = (results: ItemResult[]) => {
       const byEmail = new Map(results.map((r) => [r.email, r]));
       for (const c of run) {
         const r = byEmail.get(c.target.toLowerCase());
+        settled.add(c);
         if (r?.ok) outcome.applied.push(c);
         else outcome.failed.push({ change: c, error: r?.error ?? 'no result from the platform' });
       }
     };
-    const each = async (fn: (c: Change) => Promise<void>) => {
-      for (const c of run) {
+    const each = async <C extends Change>(changes: C[], fn: (c: C) => Promise<void>) => {
+      for (const c of changes) {
         try {
           await fn(c);
+          settled.add(c);
           outcome.applied.push(c);
         } catch (err) {
+          settled.add(c);
           outcome.failed.push({ change: c, error: (err as Error).message });
           if (c.action === 'create-organization') brokenOrgs.add(org);
         }
       }
     };
-    const credentials = (c: Change) => {
-      const ref = c.after?.credentialsRef as CredentialsSource | undefined;
-      return ref ? resolveCredentials(ref, opts.env, `integration "${c.target}" of "${org}"`) : undefined;
-    };
+    const integration = async (c: ChangeFor<'create-integration' | 'update-integration'>): Promise<IntegrationWrite> => ({
+      name: c.target,
+      type: c.after.type,
+      options: c.after.options ?? {},
+      credentials: await credentialsOf(c.after, opts.credentials, `integration "${c.target}" of "${org}"`),
+    });
     try {
-      switch (first.action) {
+      const action = first.action;
+      switch (action) {
         case 'create-organization':
-          await each((c) => platform.createOrganization(org, c.after as { displayName: string; plan: 'freemium'; creator?: string }));
+          await each(runOf(run, action), (c) => platform.createOrganization(org, c.after));
           break;
         case 'rename':
-          await each((c) => platform.updateOrganization(org, { displayName: c.after!.displayName as string }));
+          await each(runOf(run, action), (c) => platform.updateOrganization(org, { displayName: c.after.displayName }));
           break;
         case 'update-plan':
-          await each((c) => platform.updateOrganization(org, { plan: c.after!.plan as 'freemium' }));
+          await each(runOf(run, action), (c) => platform.updateOrganization(org, { plan: c.after.plan }));
           break;
         case 'cache-apply':
-          await each((c) => platform.updateOrganization(org, { cache: { enabled: true, podType: c.after!.podType as string } }));
+          await each(runOf(run, action), (c) => platform.updateOrganization(org, { cache: { enabled: true, podType: c.after.podType } }));
           break;
         case 'cache-destroy':
-          await each(() => platform.updateOrganization(org, { cache: { enabled: false } }));
+          await each(runOf(run, action), () => platform.updateOrganization(org, { cache: { enabled: false } }));
           break;
         case 'create-integration':
-          await each((c) => platform.createIntegration(org, { name: c.target, type: c.after!.type as string, options: (c.after!.options ?? {}) as Record<string, unknown>, credentials: credentials(c) }));
+          await each(runOf(run, action), async (c) => platform.createIntegration(org, await integration(c)));
           break;
         case 'update-integration':
-          await each(async (c) => {
-            const spec = { name: c.target, type: c.after!.type as string, options: (c.after!.options ?? {}) as Record<string, unknown>, credentials: credentials(c) };
-            if (c.before?.type !== c.after?.type) {
+          await each(runOf(run, action), async (c) => {
+            const spec = await integration(c);
+            if (c.before.type !== c.after.type) {
               // The type of an integration cannot change in place: replace it.
               await platform.deleteIntegration(org, c.target);
               await platform.createIntegration(org, spec);
@@ -121,18 +134,18 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
           });
           break;
         case 'delete-integration':
-          await each((c) => platform.deleteIntegration(org, c.target));
+          await each(runOf(run, action), (c) => platform.deleteIntegration(org, c.target));
           break;
         case 'invite':
-          perItem(await platform.invite(org, run.map(inviteItem)));
+          perItem(await platform.invite(org, runOf(run, action).map(inviteItem)));
           break;
         case 'resend-invite':
         case 'reinvite':
-          perItem(await platform.resendInvites(org, run.map(inviteItem)));
+          perItem(await platform.resendInvites(org, runOf(run, action).map(inviteItem)));
           break;
         case 'update-role':
         case 'update-profile':
-          perItem(await platform.updateMembers(org, run.map(memberItem)));
+          perItem(await platform.updateMembers(org, runOf(run, action).map(memberItem)));
           break;
         case 'remove-member':
           perItem(await platform.removeMembers(org, run.map((c) => c.target)));
@@ -140,12 +153,22 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
         case 'cancel-invite':
           perItem(await platform.cancelInvites(org, run.map((c) => c.target)));
           break;
+        default: {
+          // Every action is handled above; an action added to the model without a case fails to compile here.
+          const unhandled: never = action;
+          throw new Error(`no way to apply action "${String(unhandled)}"`);
+        }
       }
     } catch (err) {
       // A whole batch call failed (network, 5xx): every change in it failed; later runs still go ahead.
-      for (const c of run) if (!outcome.applied.includes(c) && !outcome.failed.some((f) => f.change === c)) outcome.failed.push({ change: c, error: (err as Error).message });
+      for (const c of run) if (!settled.has(c)) outcome.failed.push({ change: c, error: (err as Error).message });
     }
     opts.onProgress?.(done(), total);
   }
   return outcome;
+}
+
+/** The values an integration change needs, read where its plan says they are; none for a type that takes none. */
+async function credentialsOf(spec: IntegrationSpec, resolver: CredentialResolver, where: string): Promise<Record<string, string> | undefined> {
+  return spec.credentialsRef ? resolver.resolve(spec.credentialsRef, where) : undefined;
 }

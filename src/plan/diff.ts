@@ -1,6 +1,9 @@
-import { canonicalJson, credentialsMatch } from '../server/crypto.js';
+import type { ActualOrg } from '../model/actual.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import type { CredentialsSource, DesiredOrg } from '../model/desired.js';
+import { change, type Action, type Change, type IntegrationSpec, type InviteSpec } from '../model/plan.js';
+import { PROFILE_FIELDS, ROLE_RANK, type Profile } from '../model/roles.js';
 import { globMatcher } from './glob.js';
-import { ROLE_RANK, type Action, type ActualOrg, type Change, type DesiredOrg } from './model.js';
 
 /** Changes are applied in this order, so an organization never has zero owners at any step. */
 const PHASE: Record<Action, number> = {
@@ -22,23 +25,24 @@ const PHASE: Record<Action, number> = {
 };
 
 function phase(c: Change): number {
-  if (c.action === 'update-role') {
-    const from = ROLE_RANK[c.before?.role as keyof typeof ROLE_RANK];
-    const to = ROLE_RANK[c.after?.role as keyof typeof ROLE_RANK];
-    return to > from ? 3 : 4;
-  }
+  if (c.action === 'update-role') return ROLE_RANK[c.after.role] > ROLE_RANK[c.before.role] ? 3 : 4;
   return PHASE[c.action];
 }
 
-function change(action: Action, organization: string, target: string, before: Change['before'], after: Change['after'], reason: string): Change {
-  return { id: `${action}:${organization}:${target}`, action, organization, target, before, after, reason };
-}
+/**
+ * Whether an existing integration's stored credentials are the desired ones, as the platform told the
+ * planner: `match`, `differ`, or `unknown` (the platform cannot tell, or the values could not be read).
+ * Integrations absent from the map are not compared.
+ */
+export type CredentialsComparison = ReadonlyMap<string, 'match' | 'differ' | 'unknown'>;
 
 export interface DiffOptions {
   /** The acting identity: creates new organizations unless it acts for others. */
   actor?: string;
   /** The actor may create an organization for its first declared owner (a platform operator). */
   actsForOthers?: boolean;
+  /** Credentials of existing integrations, as compared by the platform. */
+  credentials?: CredentialsComparison;
 }
 
 /**
@@ -53,9 +57,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   let creator: string | undefined;
 
   if (!actual) {
-    creator = opts.actsForOthers
-      ? ([...desired.members.values()].find((m) => m.role === 'owner')?.email ?? opts.actor)
-      : opts.actor;
+    creator = opts.actsForOthers ? ([...desired.members.values()].find((m) => m.role === 'owner')?.email ?? opts.actor) : opts.actor;
     out.push(
       change(
         'create-organization',
@@ -77,7 +79,14 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   const cacheNow = actual?.cache ?? { enabled: false, podType: null };
   if (desired.cache?.enabled && (!cacheNow.enabled || cacheNow.podType !== desired.cache.podType)) {
     out.push(
-      change('cache-apply', org, org, cacheNow.enabled ? { podType: cacheNow.podType } : null, { podType: desired.cache.podType }, cacheNow.enabled ? 'cache pod type differs' : 'cache is not enabled'),
+      change(
+        'cache-apply',
+        org,
+        org,
+        cacheNow.enabled ? { podType: cacheNow.podType } : null,
+        { podType: desired.cache.podType },
+        cacheNow.enabled ? 'cache pod type differs' : 'cache is not enabled',
+      ),
     );
   } else if (desired.cache && !desired.cache.enabled && cacheNow.enabled) {
     out.push(change('cache-destroy', org, org, { podType: cacheNow.podType }, null, 'cache is enabled but declared disabled'));
@@ -88,7 +97,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   const invites = actual?.invites ?? new Map();
   const creatorProfile = creator ? profileOf(desired.members.get(creator) ?? {}) : {};
   if (creator && Object.keys(creatorProfile).length) {
-    out.push(change('update-profile', org, creator, null, creatorProfile, 'profile of the new organization\'s creator'));
+    out.push(change('update-profile', org, creator, null, creatorProfile, "profile of the new organization's creator"));
   }
   for (const [email, want] of desired.members) {
     if (ignored(email) || email === creator) continue;
@@ -97,9 +106,9 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
       if (member.role !== want.role) {
         out.push(change('update-role', org, email, { role: member.role }, { role: want.role }, `role is ${member.role}, declared ${want.role}`));
       }
-      const profileBefore: Record<string, string> = {};
-      const profileAfter: Record<string, string> = {};
-      for (const field of ['firstName', 'lastName', 'description'] as const) {
+      const profileBefore: Profile = {};
+      const profileAfter: Profile = {};
+      for (const field of PROFILE_FIELDS) {
         const w = want[field];
         if (w !== undefined && w !== member[field]) {
           profileBefore[field] = member[field];
@@ -111,7 +120,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
       }
       continue;
     }
-    const after = { role: want.role, ...profileOf(want), ...(want.projects.length ? { projects: want.projects } : {}) };
+    const after: InviteSpec = { role: want.role, ...profileOf(want), ...(want.projects.length ? { projects: want.projects } : {}) };
     const invite = invites.get(email);
     if (!invite) {
       out.push(change('invite', org, email, null, after, 'not a member and not invited'));
@@ -137,7 +146,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   for (const [name, want] of desired.integrations) {
     const have = integrations.get(name);
     // Saved plans keep where credentials come from (names, never values), so `apply plan.json` can read them.
-    const after = {
+    const after: IntegrationSpec = {
       type: want.type,
       options: want.options,
       ...(want.credentialsRef ? { credentials: describeCredentials(want.credentialsRef), credentialsRef: want.credentialsRef } : {}),
@@ -149,9 +158,8 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     const reasons: string[] = [];
     if (have.type !== want.type) reasons.push(`type is ${have.type}, declared ${want.type}`);
     if (canonicalJson(have.options) !== canonicalJson(want.options)) reasons.push('options differ');
-    if (want.credentials && (!have.credentialsFingerprint || !credentialsMatch(want.credentials, have.credentialsFingerprint))) {
-      reasons.push('credentials differ from the platform\'s fingerprint');
-    }
+    // Only a platform that says the values differ makes an update; one that cannot tell never does.
+    if (want.credentialsRef && opts.credentials?.get(name) === 'differ') reasons.push("credentials differ from the platform's");
     if (reasons.length) {
       out.push(change('update-integration', org, name, { type: have.type, options: have.options }, after, reasons.join('; ')));
     }
@@ -167,8 +175,8 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   return out.sort((a, b) => phase(a) - phase(b) || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) || (a.target < b.target ? -1 : 1));
 }
 
-function profileOf(p: { firstName?: string; lastName?: string; description?: string }): Record<string, string> {
-  const out: Record<string, string> = {};
+function profileOf(p: Profile): Profile {
+  const out: Profile = {};
   if (p.firstName !== undefined) out.firstName = p.firstName;
   if (p.lastName !== undefined) out.lastName = p.lastName;
   if (p.description !== undefined) out.description = p.description;
@@ -176,7 +184,7 @@ function profileOf(p: { firstName?: string; lastName?: string; description?: str
 }
 
 /** Where credentials come from, for plans and output: names of variables, files and secrets, never values. */
-export function describeCredentials(ref: { secretName?: string; env?: Record<string, string>; file?: string }): string {
+export function describeCredentials(ref: CredentialsSource): string {
   if (ref.env) return `env ${Object.values(ref.env).join(', ')}`;
   if (ref.file) return `file ${ref.file}`;
   if (ref.secretName) return `secret ${ref.secretName}`;

@@ -1,4 +1,6 @@
-import { byOrganization, ROLE_RANK, type ActualOrg, type Change, type Role } from './model.js';
+import type { ActualOrg } from '../model/actual.js';
+import { byOrganization, type Change } from '../model/plan.js';
+import { ROLE_RANK, type Role } from '../model/roles.js';
 
 /** `--max-removals`: a share of current members ("25%") or an absolute count ("10"). */
 export type RemovalLimit = { percent: number } | { count: number };
@@ -12,9 +14,13 @@ export function parseRemovalLimit(text: string): RemovalLimit | undefined {
   return /^\d+$/.test(text.trim()) ? { count: Number(text) } : undefined;
 }
 
-export interface GuardOptions {
+/** The guards' settings, as the flags give them. */
+export interface GuardSettings {
   maxRemovals: RemovalLimit;
   allowOwnerChanges: boolean;
+}
+
+export interface GuardOptions extends GuardSettings {
   /** Email of the identity applying the plan. */
   actor: string;
 }
@@ -30,7 +36,7 @@ export interface GuardViolation {
  * The safety guards. A plan with any violation is refused whole: nothing is written. Pure: it looks only at
  * the changes and the actual state they were computed from.
  */
-export function checkGuards(changes: Change[], actual: Map<string, ActualOrg | undefined>, opts: GuardOptions): GuardViolation[] {
+export function checkGuards(changes: readonly Change[], actual: Map<string, ActualOrg | undefined>, opts: GuardOptions): GuardViolation[] {
   const out: GuardViolation[] = [];
   for (const [org, list] of byOrganization(changes)) {
     const state = actual.get(org);
@@ -46,8 +52,8 @@ export function checkGuards(changes: Change[], actual: Map<string, ActualOrg | u
       });
     }
     for (const c of list) {
-      const before = c.before?.role as Role | undefined;
-      const after = c.after?.role as Role | undefined;
+      const before: Role | undefined = c.action === 'update-role' || c.action === 'remove-member' ? c.before.role : undefined;
+      const after: Role | undefined = c.action === 'update-role' ? c.after.role : undefined;
       const isActor = c.target === opts.actor.toLowerCase();
       if (isActor && (c.action === 'remove-member' || (c.action === 'update-role' && before && after && ROLE_RANK[after] < ROLE_RANK[before]))) {
         out.push({

@@ -1,9 +1,12 @@
+import type { ActualOrg } from '../model/actual.js';
+import type { DesiredOrg } from '../model/desired.js';
+import { summarize, type Change, type Observed, type Plan } from '../model/plan.js';
+import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
-import { resolveCredentials } from './credentials.js';
-import { diffOrganization } from './diff.js';
-import { checkGuards, type GuardOptions, type GuardViolation } from './guards.js';
-import type { ActualOrg, DesiredOrg, Plan } from './model.js';
-import { summarize } from './render.js';
+import { capabilityProblems } from './capabilities.js';
+import { diffOrganization, type CredentialsComparison } from './diff.js';
+import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
+import { observedState } from './observed.js';
 
 export interface PlanResult {
   plan: Plan;
@@ -13,40 +16,118 @@ export interface PlanResult {
   violations: GuardViolation[];
 }
 
+/** Reasons a plan cannot be made from these manifests on this platform (a new integration without its credentials). */
+export class PlanError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Who acts on the platform, read once per plan. */
+export interface Acting {
+  actor: string;
+  actsForOthers: boolean;
+}
+
+/** One organization's part of a plan. */
+export interface OrgPlan {
+  organization: string;
+  actual: ActualOrg | undefined;
+  observed: Observed;
+  changes: Change[];
+  notes: string[];
+  problems: string[];
+}
+
 /**
- * The imperative shell around diff: resolve credentials, read each organization (list calls only), diff,
- * check guards. Reads nothing but the platform and the credential sources; writes nothing.
+ * Compares the credentials of integrations that exist on the platform with the desired ones, through the
+ * platform (values never leave this function). Values that cannot be read are a problem for a new
+ * integration, which cannot be created without them, and a note for an existing one, left as it is.
+ */
+async function compareCredentials(
+  platform: Platform,
+  resolver: CredentialResolver,
+  org: DesiredOrg,
+  actual: ActualOrg | undefined,
+  notes: string[],
+  problems: string[],
+): Promise<CredentialsComparison> {
+  const out = new Map<string, 'match' | 'differ' | 'unknown'>();
+  for (const integration of org.integrations.values()) {
+    if (!integration.credentialsRef) continue;
+    const existing = actual?.integrations.get(integration.name);
+    const where = `integration "${integration.name}" of "${org.name}"`;
+    if (existing && platform.capabilities.credentialDrift === 'none') {
+      notes.push(`${where}: ${platform.description} cannot tell whether stored credentials differ; they are not compared (a changed secret is applied only when the integration changes otherwise)`);
+      out.set(integration.name, 'unknown');
+      continue;
+    }
+    let values: Record<string, string>;
+    try {
+      values = await resolver.resolve(integration.credentialsRef, where);
+    } catch (err) {
+      if (!(err instanceof CredentialsError)) throw err;
+      if (existing) {
+        notes.push(`${err.message}; its credentials are not compared`);
+        out.set(integration.name, 'unknown');
+      } else {
+        problems.push(err.message);
+      }
+      continue;
+    }
+    if (!existing) continue;
+    const same = await platform.compareCredentials(org.name, existing, values);
+    out.set(integration.name, same === undefined ? 'unknown' : same ? 'match' : 'differ');
+  }
+  return out;
+}
+
+/** Reads one organization and diffs it against its desired state. Reads the platform and credential sources only. */
+export async function planOrganization(platform: Platform, resolver: CredentialResolver, org: DesiredOrg, acting: Acting): Promise<OrgPlan> {
+  const notes: string[] = [];
+  const problems = capabilityProblems(org, platform.capabilities, platform.description);
+  if (problems.length) return { organization: org.name, actual: undefined, observed: null, changes: [], notes, problems };
+  const actual = await platform.read(org.name);
+  const credentials = await compareCredentials(platform, resolver, org, actual, notes, problems);
+  const changes = diffOrganization(org, actual, { ...acting, credentials });
+  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, notes, problems };
+}
+
+/** Puts organizations' plans together, in the order given, and checks the guards on the whole. */
+export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: GuardSettings, actor: string): PlanResult {
+  const actual = new Map<string, ActualOrg | undefined>();
+  const observed: Record<string, Observed> = {};
+  const changes: Change[] = [];
+  const notes: string[] = [];
+  const problems: string[] = [];
+  for (const part of parts) {
+    actual.set(part.organization, part.actual);
+    observed[part.organization] = part.observed;
+    for (const c of part.changes) changes.push(c); // no spread: an organization may have a million changes
+    for (const n of part.notes) notes.push(n);
+    for (const p of part.problems) problems.push(p);
+  }
+  if (problems.length) throw new PlanError(problems);
+  const violations = checkGuards(changes, actual, { ...guards, actor });
+  return { notes, plan: { formatVersion: 1, platform: platform.description, observed, changes, summary: summarize(changes) }, actual, violations };
+}
+
+/**
+ * The imperative shell around diff: read each organization (list calls only), compare credentials through
+ * the platform, diff, check guards. Reads nothing but the platform and the credential sources; writes
+ * nothing, and leaves its inputs as they were.
  */
 export async function makePlan(
   platform: Platform,
+  resolver: CredentialResolver,
   desired: Map<string, DesiredOrg>,
-  opts: { guards: Omit<GuardOptions, 'actor'>; env: NodeJS.ProcessEnv; only?: string[] },
+  opts: { guards: GuardSettings; only?: string[] },
 ): Promise<PlanResult> {
-  const actor = await platform.actor();
-  const actsForOthers = await platform.actsForOthers();
-  const actual = new Map<string, ActualOrg | undefined>();
-  const observed: Record<string, number | null> = {};
-  const changes = [];
-  const problems: string[] = [];
-  const notes: string[] = [];
-  for (const org of [...desired.values()].filter((o) => !opts.only || opts.only.includes(o.name))) {
-    const state = await platform.read(org.name);
-    actual.set(org.name, state);
-    observed[org.name] = state?.stateVersion ?? null;
-    for (const integration of org.integrations.values()) {
-      if (!integration.credentialsRef) continue;
-      try {
-        integration.credentials = resolveCredentials(integration.credentialsRef, opts.env, `integration "${integration.name}" of "${org.name}"`);
-      } catch (err) {
-        // Without the values, an existing integration's credentials are left as they are (and said so);
-        // a new one cannot be created.
-        if (state?.integrations.has(integration.name)) notes.push(`${(err as Error).message}; its credentials are not compared`);
-        else problems.push((err as Error).message);
-      }
-    }
-    changes.push(...diffOrganization(org, state, { actor, actsForOthers }));
+  const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers() };
+  const parts: OrgPlan[] = [];
+  for (const org of desired.values()) {
+    if (opts.only && !opts.only.includes(org.name)) continue;
+    parts.push(await planOrganization(platform, resolver, org, acting));
   }
-  if (problems.length) throw new Error(problems.join('\n'));
-  const violations = checkGuards(changes, actual, { ...opts.guards, actor });
-  return { notes, plan: { formatVersion: 1, platform: platform.description, observed, changes, summary: summarize(changes) }, actual, violations };
+  return assemblePlan(platform, parts, opts.guards, acting.actor);
 }

@@ -1,5 +1,5 @@
+import { byOrganization, type Action, type Change, type Observed, type Plan } from '../model/plan.js';
 import type { ApplyOutcome } from './apply.js';
-import { byOrganization, type Action, type Change, type Plan } from './model.js';
 
 export const ADDS: ReadonlySet<Action> = new Set(['create-organization', 'create-integration', 'invite']);
 export const REMOVES: ReadonlySet<Action> = new Set(['remove-member', 'cancel-invite', 'delete-integration', 'cache-destroy']);
@@ -8,45 +8,48 @@ export function symbol(a: Action): '+' | '~' | '-' {
   return ADDS.has(a) ? '+' : REMOVES.has(a) ? '-' : '~';
 }
 
-export function summarize(changes: Change[]): Plan['summary'] {
-  const summary: Record<string, number> = {};
-  for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
-  return { ...summary, total: changes.length };
-}
-
 const COLORS = { '+': '\u001b[32m', '~': '\u001b[33m', '-': '\u001b[31m', bold: '\u001b[1m', reset: '\u001b[0m' };
 
 function detail(c: Change): string {
-  const a = c.after ?? {};
-  const b = c.before ?? {};
   switch (c.action) {
     case 'update-role':
-      return `${b.role} -> ${a.role}`;
+      return `${c.before.role} -> ${c.after.role}`;
     case 'invite':
-      return `as ${a.role}${Array.isArray(a.projects) ? ` (+${a.projects.length} project${a.projects.length === 1 ? '' : 's'})` : ''}`;
+      return `as ${c.after.role}${c.after.projects ? ` (+${c.after.projects.length} project${c.after.projects.length === 1 ? '' : 's'})` : ''}`;
     case 'resend-invite':
-      return `expired invite, as ${a.role}`;
+      return `expired invite, as ${c.after.role}`;
     case 'reinvite':
-      return `pending invite ${b.role} -> ${a.role}`;
+      return `pending invite ${c.before.role} -> ${c.after.role}`;
     case 'remove-member':
     case 'cancel-invite':
-      return `(${b.role})`;
-    case 'update-profile':
-      return Object.entries(a).map(([k, v]) => `${k}: ${JSON.stringify(b[k] ?? '')} -> ${JSON.stringify(v)}`).join(', ');
+      return `(${c.before.role})`;
+    case 'update-profile': {
+      const before: Record<string, string | undefined> = { ...c.before };
+      return Object.entries(c.after)
+        .map(([k, v]) => `${k}: ${JSON.stringify(before[k] ?? '')} -> ${JSON.stringify(v)}`)
+        .join(', ');
+    }
     case 'rename':
-      return `${JSON.stringify(b.displayName)} -> ${JSON.stringify(a.displayName)}`;
+      return `${JSON.stringify(c.before.displayName)} -> ${JSON.stringify(c.after.displayName)}`;
     case 'update-plan':
-      return `${b.plan} -> ${a.plan}`;
+      return `${c.before.plan} -> ${c.after.plan}`;
     case 'create-organization':
-      return `(${a.plan}${a.creator ? `, creator ${a.creator}` : ''})`;
+      return `(${c.after.plan}${c.after.creator ? `, creator ${c.after.creator}` : ''})`;
     case 'cache-apply':
-      return `pod type ${a.podType}`;
+      return `pod type ${c.after.podType}`;
     case 'create-integration':
     case 'update-integration':
-      return `(${a.type}${a.credentials ? `, credentials from ${a.credentials}` : ''}) ${c.action === 'update-integration' ? c.reason : ''}`.trim();
-    default:
+      return `(${c.after.type}${c.after.credentials ? `, credentials from ${c.after.credentials}` : ''}) ${c.action === 'update-integration' ? c.reason : ''}`.trim();
+    case 'cache-destroy':
+    case 'delete-integration':
       return '';
   }
+}
+
+/** What a plan says it read of an organization. */
+function describeObserved(o: Observed | undefined): string {
+  if (o === null || o === undefined) return 'does not exist yet';
+  return typeof o === 'number' ? `state version ${o}` : `observed ${o.slice(0, 19)}…`;
 }
 
 /** Terraform-like text: grouped by organization, one line per change, a summary line at the end. */
@@ -54,8 +57,7 @@ export function renderPlan(plan: Plan, color: boolean): string {
   const paint = (s: string, code: string) => (color ? `${code}${s}${COLORS.reset}` : s);
   const lines: string[] = [];
   for (const [org, changes] of byOrganization(plan.changes, Object.keys(plan.observed))) {
-    const version = plan.observed[org];
-    lines.push(paint(`organization ${org}`, COLORS.bold) + ` (${version === null ? 'does not exist yet' : `state version ${version}`})`);
+    lines.push(paint(`organization ${org}`, COLORS.bold) + ` (${describeObserved(plan.observed[org])})`);
     if (changes.length === 0) lines.push('  no changes');
     for (const c of changes) {
       const s = symbol(c.action);

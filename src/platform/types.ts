@@ -1,4 +1,6 @@
-import type { ActualOrg, Role } from '../plan/model.js';
+import type { ActualIntegration, ActualOrg } from '../model/actual.js';
+import type { Capabilities } from '../model/capabilities.js';
+import type { OrgPlan, PodType, Profile, ProjectAssignment, Role } from '../model/roles.js';
 
 /** Per-email outcome of a batched write. */
 export interface ItemResult {
@@ -7,21 +9,15 @@ export interface ItemResult {
   error?: string;
 }
 
-export interface InviteItem {
+export interface InviteItem extends Profile {
   email: string;
   role: Role;
-  firstName?: string;
-  lastName?: string;
-  description?: string;
-  projects?: { project: string; role: string }[];
+  projects?: ProjectAssignment[];
 }
 
-export interface MemberUpdateItem {
+export interface MemberUpdateItem extends Profile {
   email: string;
   role?: Role;
-  firstName?: string;
-  lastName?: string;
-  description?: string;
 }
 
 export interface IntegrationWrite {
@@ -31,14 +27,29 @@ export interface IntegrationWrite {
   credentials?: Record<string, string>;
 }
 
+export interface OrganizationCreate {
+  displayName: string;
+  plan: OrgPlan;
+  creator?: string;
+}
+
+export interface OrganizationUpdate {
+  displayName?: string;
+  plan?: OrgPlan;
+  cache?: { enabled: boolean; podType?: PodType };
+}
+
 /**
  * What the reconciler needs from a platform, and nothing more (peribolos style: the interface lives where
- * it is used). Each platform — the built-in one, embedded or over HTTP, and the SaaS adapters — implements it.
- * Batch methods take any number of items; adapters split them to the platform's batch limit.
+ * it is used): read one organization, write its parts. Each platform (the built-in one, embedded or over
+ * HTTP, and the SaaS adapters) implements it; locking is a separate interface (locks.ts), since most
+ * platforms have no lease API. Batch methods take any number of items; adapters split them to the
+ * platform's batch limit.
  */
 export interface Platform {
-  /** For plans and messages: `embedded:.orgctl/platform.db`, `http://127.0.0.1:8080`, ... */
+  /** For plans and messages: `embedded:.orgctl/platform.db`, `http://127.0.0.1:8080`, ... Never a secret. */
   readonly description: string;
+  readonly capabilities: Capabilities;
   /** Most items one batch call takes: apply sends batch actions in runs of at most this many. */
   readonly batchSize: number;
   /** Email of the identity acting on the platform. */
@@ -47,8 +58,13 @@ export interface Platform {
   actsForOthers(): Promise<boolean>;
   /** The organization's current state, read with list calls only; undefined if it does not exist. */
   read(org: string): Promise<ActualOrg | undefined>;
-  createOrganization(org: string, spec: { displayName: string; plan: 'freemium' | 'premium'; creator?: string }): Promise<void>;
-  updateOrganization(org: string, spec: { displayName?: string; plan?: 'freemium' | 'premium'; cache?: { enabled: boolean; podType?: string } }): Promise<void>;
+  /**
+   * Whether `credentials` are the values stored for an existing integration (Capabilities.credentialDrift
+   * `compare`); undefined when that cannot be told. Never returns or logs the stored values.
+   */
+  compareCredentials(org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined>;
+  createOrganization(org: string, spec: OrganizationCreate): Promise<void>;
+  updateOrganization(org: string, spec: OrganizationUpdate): Promise<void>;
   invite(org: string, items: InviteItem[]): Promise<ItemResult[]>;
   /** Resends open invites (new link, new expiry), changing role or profile when given. */
   resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]>;
@@ -58,17 +74,6 @@ export interface Platform {
   createIntegration(org: string, spec: IntegrationWrite): Promise<void>;
   updateIntegration(org: string, spec: IntegrationWrite): Promise<void>;
   deleteIntegration(org: string, name: string): Promise<void>;
-  /**
-   * Takes the apply lease on an organization (which need not exist yet) for `ttlMs`, or extends it when
-   * `id` holds it already. Throws LeaseHeldError while someone else holds it.
-   */
-  acquireLease(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void>;
-  /** Extends a held lease; throws PlatformError (code lease_lost) if it ran out and was taken. */
-  renewLease(org: string, id: string, ttlMs: number): Promise<void>;
-  /** Gives a lease up; a lease no longer held is fine. */
-  releaseLease(org: string, id: string): Promise<void>;
-  /** Breaks whatever lease an organization has (force-unlock); returns whose it was, if any. */
-  breakLease(org: string): Promise<{ holder: string; since: string } | undefined>;
   close(): Promise<void>;
 }
 
@@ -79,26 +84,12 @@ export class PlatformError extends Error {
     readonly status?: number,
     readonly code?: string,
     readonly details: Record<string, unknown> = {},
+    /**
+     * The request may have been carried out although no answer came back (a timeout or a connection lost
+     * after sending a write the platform does not deduplicate): the state must be read again before retrying.
+     */
+    readonly ambiguous = false,
   ) {
     super(message);
-  }
-}
-
-/** Someone else holds an organization's apply lease. */
-export class LeaseHeldError extends PlatformError {
-  constructor(
-    readonly organization: string,
-    readonly holder: string,
-    readonly since: string,
-    readonly expiresAt: string,
-  ) {
-    super(`organization "${organization}" is locked by ${holder} since ${since}`, 409, 'lease_held');
-  }
-
-  /** From a platform's 409 lease_held answer. */
-  static from(org: string, err: PlatformError): PlatformError {
-    if (err.code !== 'lease_held') return err;
-    const d = err.details;
-    return new LeaseHeldError(org, String(d.holder ?? 'someone'), String(d.since ?? 'an unknown time'), String(d.expiresAt ?? 'an unknown time'));
   }
 }

@@ -1,4 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { canonicalJson } from '../model/canonical-json.js';
+
+export { canonicalJson };
 
 /** A new bearer or invite token: 32 random bytes, URL-safe, with a prefix that makes leaked ones greppable. */
 export function newToken(prefix: string): string {
@@ -8,16 +11,6 @@ export function newToken(prefix: string): string {
 /** Tokens are stored only as this hash; they are random enough that a plain SHA-256 is the right tool. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-/** JSON with sorted keys, so equal credentials always give the same bytes. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diffOrganization } from '../../src/plan/diff.js';
 import { checkGuards, parseRemovalLimit } from '../../src/plan/guards.js';
-import type { ActualOrg, DesiredMember, DesiredOrg, Role } from '../../src/plan/model.js';
-import { fingerprintCredentials } from '../../src/server/crypto.js';
+import type { ActualOrg } from '../../src/model/actual.js';
+import type { DesiredMember, DesiredOrg } from '../../src/model/desired.js';
+import type { Role } from '../../src/model/roles.js';
 
 function desired(members: [string, Role][], extra: Partial<DesiredOrg> = {}): DesiredOrg {
   return {
@@ -44,14 +45,13 @@ describe('diffOrganization', () => {
   });
 
   it('orders promotions before demotions before removals, and integration deletions last', () => {
-    const fp = fingerprintCredentials({ value: 'old' });
     const d = desired(
       [
         ['root@x.example', 'owner'],
         ['up@x.example', 'owner'],
         ['down@x.example', 'worker'],
       ],
-      { membersPolicy: 'authoritative', integrationsPolicy: 'authoritative', integrations: new Map([['kv', { name: 'kv', type: 'key_value', options: {}, credentials: { value: 'new' } }]]) },
+      { membersPolicy: 'authoritative', integrationsPolicy: 'authoritative', integrations: new Map([['kv', { name: 'kv', type: 'key_value', options: {}, credentialsRef: { env: { value: 'KV_VALUE' } } }]]) },
     );
     const a = actual(
       [
@@ -62,12 +62,13 @@ describe('diffOrganization', () => {
       ],
       {
         integrations: new Map([
-          ['kv', { name: 'kv', type: 'key_value', options: {}, credentialsFingerprint: fp }],
+          ['kv', { name: 'kv', type: 'key_value', options: {}, credentialsFingerprint: 'opaque' }],
           ['old', { name: 'old', type: 's3', options: { bucket: 'b' }, credentialsFingerprint: null }],
         ]),
       },
     );
-    expect(diffOrganization(d, a).map((c) => `${c.action} ${c.target}`)).toEqual([
+    // The platform said the stored credentials differ from the declared ones.
+    expect(diffOrganization(d, a, { credentials: new Map([['kv', 'differ']]) }).map((c) => `${c.action} ${c.target}`)).toEqual([
       'update-integration kv',
       'update-role up@x.example',
       'update-role down@x.example',
@@ -111,10 +112,21 @@ describe('diffOrganization', () => {
     expect(changes[0]).toMatchObject({ action: 'update-profile', before: { firstName: '' }, after: { firstName: 'Ada' } });
   });
 
+  it('plans a credentials-only update only when the platform says they differ', () => {
+    const kv = { name: 'kv', type: 'key_value', options: {}, credentialsRef: { env: { value: 'KV_VALUE' } } };
+    const d = desired([['root@x.example', 'owner']], { integrations: new Map([['kv', kv]]) });
+    const a = actual([['root@x.example', 'owner', true]], { integrations: new Map([['kv', { name: 'kv', type: 'key_value', options: {}, credentialsFingerprint: null }]]) });
+    expect(diffOrganization(d, a, { credentials: new Map([['kv', 'differ']]) }).map((c) => c.reason)).toEqual(["credentials differ from the platform's"]);
+    // An adapter declaring no way to compare (or values that could not be read) never makes an update for that alone.
+    expect(diffOrganization(d, a, { credentials: new Map([['kv', 'unknown']]) })).toEqual([]);
+    expect(diffOrganization(d, a, { credentials: new Map([['kv', 'match']]) })).toEqual([]);
+    expect(diffOrganization(d, a)).toEqual([]);
+  });
+
   it('never puts credential values in a change', () => {
-    const d = desired([], { integrations: new Map([['s3', { name: 's3', type: 's3', options: {}, credentialsRef: { env: { secretAccessKey: 'S3_SECRET' } }, credentials: { secretAccessKey: 'CANARY' } }]]) });
+    const d = desired([], { integrations: new Map([['s3', { name: 's3', type: 's3', options: {}, credentialsRef: { env: { secretAccessKey: 'S3_SECRET' } } }]]) });
     const changes = diffOrganization(d, actual([]));
-    expect(JSON.stringify(changes)).not.toContain('CANARY');
+    expect(JSON.stringify(changes)).not.toContain('CANARY'); // desired state holds no values at all any more
     expect(changes[0]!.after).toMatchObject({ credentials: 'env S3_SECRET' });
   });
 });

@@ -2,24 +2,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedPlatform } from '../../src/platform/embedded.js';
-import { lockOrganizations, LockTimeoutError } from '../../src/platform/lock.js';
-import { LeaseHeldError } from '../../src/platform/types.js';
+import { EmbeddedConnection, EmbeddedLeases } from '../../src/platform/builtin/embedded.js';
+import { lockOrganizations, LockTimeoutError, type LeaseHeldError } from '../../src/platform/locks.js';
 
 // Two platforms on one SQLite file: two applies on two machines sharing the platform.
 describe('lockOrganizations', () => {
   let dir: string;
-  let a: EmbeddedPlatform;
-  let b: EmbeddedPlatform;
+  let connections: EmbeddedConnection[] = [];
+  let a: EmbeddedLeases;
+  let b: EmbeddedLeases;
   const setup = () => {
     dir = mkdtempSync(join(tmpdir(), 'orgctl-lock-'));
     const env = { ORGCTL_PLATFORM_KEY: Buffer.alloc(32, 7).toString('base64') };
-    a = new EmbeddedPlatform(join(dir, 'p.db'), 'a@ops.example', env);
-    b = new EmbeddedPlatform(join(dir, 'p.db'), 'b@ops.example', env);
+    connections = [new EmbeddedConnection(join(dir, 'p.db'), 'a@ops.example', env), new EmbeddedConnection(join(dir, 'p.db'), 'b@ops.example', env)];
+    a = new EmbeddedLeases(connections[0]!);
+    b = new EmbeddedLeases(connections[1]!);
   };
   afterEach(async () => {
-    await a.close();
-    await b.close();
+    for (const c of connections) c.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -58,7 +58,7 @@ describe('lockOrganizations', () => {
     setup();
     const held = await lockOrganizations(a, ['acme'], { holder: 'apply A', timeoutMs: 0, ttlMs: 1_000 });
     expect(held.lost()).toBeUndefined();
-    await b.breakLease('acme');
+    await b.break('acme');
     const thief = await lockOrganizations(b, ['acme'], { holder: 'apply B', timeoutMs: 0, ttlMs: 30_000 });
     const start = Date.now();
     while (!held.lost() && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 50));

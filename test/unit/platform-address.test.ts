@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPlatformAddress } from '../../src/cli/platform-url.js';
-import { HttpPlatform } from '../../src/platform/http.js';
+import { builtinClient } from '../../src/platform/builtin/http.js';
 
 const SECRET = 'hunter2-not-to-be-shown';
 
@@ -41,13 +41,13 @@ describe('platform addresses', () => {
       return 'no error';
     };
     for (const token of [`${SECRET}\nsecond-line`, `${SECRET}\u20ac`, `${SECRET} x`, '']) {
-      const m = catchMessage(() => new HttpPlatform('http://127.0.0.1:1', token));
+      const m = catchMessage(() => builtinClient('http://127.0.0.1:1', token));
       expect(m).toContain('it is not shown');
       expect(m).not.toContain(SECRET);
     }
-    const m = catchMessage(() => new HttpPlatform(`http://u:${SECRET}@127.0.0.1:1`, 'tok'));
+    const m = catchMessage(() => builtinClient(`http://u:${SECRET}@127.0.0.1:1`, 'tok'));
     expect(m).toContain('carries credentials');
     expect(m).not.toContain(SECRET);
-    expect(catchMessage(() => new HttpPlatform('file:x.db', 'tok'))).toContain('not an http(s) URL');
+    expect(catchMessage(() => builtinClient('file:x.db', 'tok'))).toContain('not an http(s) URL');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, RateLimiter, retryable, retryAfterMs } from '../../src/platform/resilience.js';
+import { backoffMs, RateLimiter, retryable, retryAfterMs } from '../../src/platform/http/resilience.js';
 
 describe('retry policy', () => {
   it('backs off exponentially with full jitter, capped', () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ActualOrg } from '../../plan/model.js';
+import type { ActualOrg } from '../../model/actual.js';
 import { PlatformError } from '../../platform/types.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { openTarget } from '../target.js';
@@ -89,7 +89,7 @@ function render(docs: unknown[]): string {
 
 /** `orgctl export --org NAME [--out DIR]`. */
 export async function runExport(opts: { org: string; out?: string; platform?: string }, io: Io): Promise<number> {
-  const platform = openTarget(opts.platform, io);
+  const { platform } = await openTarget(opts.platform, io);
   try {
     const state = await platform.read(opts.org);
     if (!state) throw new UserError(`organization "${opts.org}" does not exist on ${platform.description}`);

@@ -4,11 +4,11 @@ import { ApiError } from '../../server/errors.js';
 import { buildApp } from '../../server/http/app.js';
 import { parseFaultSpec } from '../../server/http/faults.js';
 import { openPlatform, type PlatformService } from '../../server/platform.js';
+import { DEFAULT_DB } from '../../platform/registry.js';
 import { localIdentity } from '../identity.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { bearerToken } from '../token.js';
 
-export const DEFAULT_DB = '.orgctl/platform.db';
 
 function dbPath(db: string | undefined, io: Io): string {
   const file = db ?? DEFAULT_DB;

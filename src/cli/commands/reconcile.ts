@@ -1,16 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { desiredState } from '../../manifest/desired.js';
 import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
 import { loadManifests } from '../../manifest/load.js';
 import { readSources } from '../../manifest/sources.js';
-import { applyPlan } from '../../plan/apply.js';
-import { desiredState } from '../../plan/desired.js';
-import { parseRemovalLimit, type RemovalLimit } from '../../plan/guards.js';
-import type { DesiredOrg, Plan } from '../../plan/model.js';
-import { makePlan, type PlanResult } from '../../plan/planner.js';
+import type { DesiredOrg } from '../../model/desired.js';
+import type { Plan } from '../../model/plan.js';
+import { CredentialsError, LocalCredentials } from '../../platform/credentials.js';
+import { LockTimeoutError } from '../../platform/locks.js';
+import type { Target } from '../../platform/registry.js';
+import { PlatformError } from '../../platform/types.js';
+import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
+import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
+import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
 import { renderOutcome, renderPlan } from '../../plan/render.js';
-import { lockOrganizations, LockTimeoutError, type HeldLocks } from '../../platform/lock.js';
-import { PlatformError, type Platform } from '../../platform/types.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { openTarget } from '../target.js';
@@ -28,10 +31,10 @@ export interface ReconcileFlags {
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
 const DIFF_ERROR = 2;
 
-function removalLimit(text: string): RemovalLimit {
-  const limit = parseRemovalLimit(text);
-  if (!limit) throw new UserError(`--max-removals must be a count (e.g. 10) or a percentage (e.g. 25%), not "${text}"`, ExitCode.usage);
-  return limit;
+function guardSettings(flags: ReconcileFlags): GuardSettings {
+  const maxRemovals = parseRemovalLimit(flags.maxRemovals);
+  if (!maxRemovals) throw new UserError(`--max-removals must be a count (e.g. 10) or a percentage (e.g. 25%), not "${flags.maxRemovals}"`, ExitCode.usage);
+  return { maxRemovals, allowOwnerChanges: flags.allowOwnerChanges };
 }
 
 /** Reads and validates manifests; prints every problem and fails if there is any. */
@@ -48,35 +51,35 @@ function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<stri
   return desiredState(result.objects, new Map(read.sources.map((s) => [s.name, s.dir])));
 }
 
-async function plan(flags: ReconcileFlags, io: Io, platform: Platform, errorCode: number, loaded?: Map<string, DesiredOrg>): Promise<PlanResult> {
-  const maxRemovals = removalLimit(flags.maxRemovals); // flags first: a typo must not cost a platform read
-  const desired = loaded ?? loadDesired(flags, io, errorCode);
-  let result: PlanResult;
+function printNotes(notes: string[], io: Io): void {
+  for (const n of notes) io.stderr(`note: ${n}\n`);
+}
+
+function refuseOnGuards(violations: GuardViolation[], io: Io, errorCode: number): void {
+  if (violations.length === 0) return;
+  for (const v of violations) io.stderr(`guard ${v.guard}: ${v.message}\n`);
+  throw new UserError(`the plan violates ${violations.length} safety guard(s); nothing was written`, errorCode);
+}
+
+/**
+ * Opens the platform, runs `fn`, closes it; errors of the layers below become user errors with the command's
+ * own exit code (a platform that cannot be reached is not a bug).
+ */
+async function withTarget<T>(flags: { platform?: string; rateLimit?: string; batchSize?: string }, io: Io, errorCode: number, fn: (t: Target) => Promise<T>): Promise<T> {
+  let target: Target;
   try {
-    result = await makePlan(platform, desired, {
-      guards: { maxRemovals, allowOwnerChanges: flags.allowOwnerChanges },
-      env: io.env,
-    });
+    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize });
   } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError((err as Error).message, errorCode);
+    if (err instanceof UserError && err.exitCode !== ExitCode.usage) throw new UserError(err.message, errorCode);
+    throw err;
   }
-  for (const n of result.notes) io.stderr(`note: ${n}\n`);
-  return result;
-}
-
-function refuseOnGuards(result: PlanResult, io: Io, errorCode: number): void {
-  if (result.violations.length === 0) return;
-  for (const v of result.violations) io.stderr(`guard ${v.guard}: ${v.message}\n`);
-  throw new UserError(`the plan violates ${result.violations.length} safety guard(s); nothing was written`, errorCode);
-}
-
-async function withPlatform<T>(flags: { platform?: string; rateLimit?: string; batchSize?: string }, io: Io, errorCode: number, fn: (p: Platform) => Promise<T>): Promise<T> {
-  const platform = openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize });
+  const { platform } = target;
   try {
-    return await fn(platform);
+    return await fn(target);
   } catch (err) {
-    if (err instanceof PlatformError) throw new UserError(err.message, errorCode);
+    if (err instanceof PlatformError || err instanceof PlanError || err instanceof CredentialsError || err instanceof SavedPlanError || err instanceof LockTimeoutError) {
+      throw new UserError(err.message, errorCode);
+    }
     throw err;
   } finally {
     if (io.env.ORGCTL_REQUEST_STATS && 'requestStats' in platform) {
@@ -86,11 +89,19 @@ async function withPlatform<T>(flags: { platform?: string; rateLimit?: string; b
   }
 }
 
+async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number): Promise<PlanResult> {
+  const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
+  const desired = loadDesired(flags, io, errorCode);
+  const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards });
+  printNotes(result.notes, io);
+  return result;
+}
+
 /** `orgctl plan`: what apply would do. Exit 0, 1 on error, 2 with --detailed-exitcode when there are changes. */
 export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json'; out?: string; detailedExitcode: boolean }, io: Io): Promise<number> {
-  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
-    const result = await plan(flags, io, platform, ExitCode.failure);
-    refuseOnGuards(result, io, ExitCode.failure);
+  return withTarget(flags, io, ExitCode.failure, async (target) => {
+    const result = await planFromFlags(flags, io, target, ExitCode.failure);
+    refuseOnGuards(result.violations, io, ExitCode.failure);
     if (flags.out) {
       writeFileSync(flags.out.startsWith('/') ? flags.out : `${io.cwd}/${flags.out}`, `${JSON.stringify(result.plan, null, 2)}\n`);
     }
@@ -103,8 +114,8 @@ export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json';
 
 /** `orgctl diff`: drift report, as kubectl diff: exit 0 none, 1 drift, 2 error. */
 export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' }, io: Io): Promise<number> {
-  return withPlatform(flags, io, DIFF_ERROR, async (platform) => {
-    const result = await plan(flags, io, platform, DIFF_ERROR);
+  return withTarget(flags, io, DIFF_ERROR, async (target) => {
+    const result = await planFromFlags(flags, io, target, DIFF_ERROR);
     if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
     else io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
     for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
@@ -132,30 +143,9 @@ function duration(text: string, flag: string): number {
 }
 
 /**
- * Holds the apply lease on `orgs` while `fn` runs (Terraform's state lock): a second apply on one of them
- * waits up to --lock-timeout, then fails naming the holder. Leases are renewed while held and run out by
- * themselves when a killed apply cannot release them.
+ * `orgctl apply`: plan and apply (after confirmation), or apply a saved plan if the platform has not moved.
+ * A thin shell over `reconcile`: this function only reads flags, prints, asks and picks the exit code.
  */
-async function withLocks<T>(platform: Platform, orgs: Iterable<string>, lock: { timeoutMs: number; ttlMs: number }, io: Io, fn: (locks: HeldLocks) => Promise<T>): Promise<T> {
-  let locks: HeldLocks;
-  try {
-    locks = await lockOrganizations(platform, orgs, {
-      ...lock,
-      holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
-      onWait: (held) => io.stderr(`waiting up to ${Math.round(lock.timeoutMs / 1000)}s: ${held.message}\n`),
-    });
-  } catch (err) {
-    if (err instanceof LockTimeoutError) throw new UserError(err.message);
-    throw err;
-  }
-  try {
-    return await fn(locks);
-  } finally {
-    await locks.release();
-  }
-}
-
-/** `orgctl apply`: plan and apply (after confirmation), or apply a saved plan if the platform has not moved. */
 export async function runApply(
   flags: ReconcileFlags & { planFile?: string; yes: boolean; lockTimeout: string; lockTtl: string },
   io: Io,
@@ -164,65 +154,61 @@ export async function runApply(
   if (flags.planFile && flags.filename?.length) throw new UserError('give either a saved plan or -f manifests, not both', ExitCode.usage);
   const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
   if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
-  removalLimit(flags.maxRemovals);
-  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
-    const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
-    const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
-    const orgs = saved ? [...Object.keys(saved.observed), ...saved.changes.map((c) => c.organization)] : [...desired!.keys()];
-    return withLocks(platform, orgs, lock, io, async (locks) => {
-      let planToApply: Plan;
-      if (saved) {
-        planToApply = saved;
-        if (planToApply.platform !== platform.description) {
-          throw new UserError(`the saved plan is for ${planToApply.platform}, not ${platform.description}`);
+  const guards = guardSettings(flags);
+  return withTarget(flags, io, ExitCode.failure, async (target) => {
+    const input = flags.planFile ? { saved: readSavedPlan(flags.planFile, io) } : { desired: loadDesired(flags, io, ExitCode.failure) };
+    const { platform } = target;
+    let lastReport = 0;
+    const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, input, {
+      guards,
+      lock: {
+        ...lock,
+        holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
+        onWait: (held) => io.stderr(`waiting up to ${Math.round(lock.timeoutMs / 1000)}s: ${held.message}\n`),
+      },
+      onPlan: (result) => {
+        printNotes(result.notes, io);
+        refuseOnGuards(result.violations, io, ExitCode.failure);
+        io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
+      },
+      confirm: flags.yes
+        ? undefined
+        : async (plan) => {
+            if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
+            return hooks.confirm(`Apply ${plan.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `);
+          },
+      shouldStop: hooks.shouldStop,
+      onProgress: (done, total) => {
+        if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
+          lastReport = done;
+          io.stderr(`applied ${done}/${total}\n`);
         }
-        for (const [org, version] of Object.entries(planToApply.observed)) {
-          const now = (await platform.read(org))?.stateVersion ?? null;
-          if (now !== version) {
-            throw new UserError(
-              `saved plan is stale: organization "${org}" changed since the plan was made (state version ${version ?? 'none'} -> ${now ?? 'none'}); run plan again`,
-            );
-          }
-        }
-        io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
-      } else {
-        const result = await plan(flags, io, platform, ExitCode.failure, desired);
-        refuseOnGuards(result, io, ExitCode.failure);
-        planToApply = result.plan;
-        io.stdout(renderPlan(planToApply, flags.color && io.isTTY));
-      }
-      if (planToApply.changes.length === 0) return ExitCode.ok;
-      if (!flags.yes) {
-        if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
-        if (!(await hooks.confirm(`Apply ${planToApply.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `))) {
-          io.stderr('apply cancelled; nothing was written\n');
-          return ExitCode.failure;
-        }
-      }
-      let lastReport = 0;
-      const outcome = await applyPlan(platform, planToApply, {
-        env: io.env,
-        shouldStop: () => (hooks.shouldStop?.() ?? false) || locks.lost() !== undefined,
-        onProgress: (done, total) => {
-          if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
-            lastReport = done;
-            io.stderr(`applied ${done}/${total}\n`);
-          }
-        },
-      });
-      io.stdout(renderOutcome(outcome));
-      const lost = locks.lost();
-      if (lost) io.stderr(`error: ${lost}; stopped writing\n`);
-      return outcome.failed.length || outcome.skipped.length || lost ? ExitCode.failure : ExitCode.ok;
+      },
     });
+    switch (outcome.status) {
+      case 'no-changes':
+      case 'planned':
+        return ExitCode.ok;
+      case 'declined':
+        io.stderr('apply cancelled; nothing was written\n');
+        return ExitCode.failure;
+      case 'guard-tripped': // refused in onPlan already; kept for completeness
+        refuseOnGuards(outcome.violations, io, ExitCode.failure);
+        return ExitCode.failure;
+      case 'applied':
+      case 'incomplete':
+        io.stdout(renderOutcome(outcome));
+        if (outcome.lockLost) io.stderr(`error: ${outcome.lockLost}; stopped writing\n`);
+        return outcome.status === 'applied' ? ExitCode.ok : ExitCode.failure;
+    }
   });
 }
 
 /** `orgctl force-unlock ORG...`: breaks apply locks left behind, as terraform force-unlock. */
 export async function runForceUnlock(orgs: string[], flags: { platform?: string }, io: Io): Promise<number> {
-  return withPlatform(flags, io, ExitCode.failure, async (platform) => {
+  return withTarget(flags, io, ExitCode.failure, async ({ locks }) => {
     for (const org of orgs) {
-      const broken = await platform.breakLease(org);
+      const broken = await locks.break(org);
       io.stdout(broken ? `broke the lock on "${org}" held by ${broken.holder} since ${broken.since}\n` : `"${org}" was not locked\n`);
     }
     return ExitCode.ok;

@@ -8,18 +8,13 @@ import { registerIdempotency } from './idempotency.js';
 import * as S from './schemas.js';
 import { registerLeaseRoutes } from './lease-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
+import { actor } from './request-actor.js';
 
 export interface AppOptions {
   /** Log requests (to stderr, as JSON lines). Tests keep it off. */
   logger?: boolean;
   /** Injected faults (tests and demos); none by default. */
   faults?: FaultSpec;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor?: Actor;
-  }
 }
 
 const MAX_LIMIT = 1000;
@@ -35,11 +30,6 @@ function single<T>(results: BatchResult<T>[]): T {
   const r = results[0]!;
   if (!r.ok) throw new ApiError(r.error.status, r.error.code, r.error.message, r.error.details);
   return r.result;
-}
-
-export function actor(req: FastifyRequest): Actor {
-  if (!req.actor) throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
-  return req.actor;
 }
 
 /** Batches larger than the platform takes are refused whole, before any validation or write. */

@@ -2,9 +2,9 @@ import type { Clock } from '../clock.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
 import { forbidden, notFound } from '../errors.js';
+import { ROLES, type Role } from '../../model/roles.js';
 
-export type Role = 'owner' | 'admin' | 'member' | 'worker';
-export const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'worker'];
+export { ROLES, type Role };
 
 /** Who is calling: an authenticated user. */
 export interface Actor {

@@ -1,4 +1,4 @@
-import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../plan/model.js';
+import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
 
 /** The built-in platform's views, as both of its adapters (embedded and HTTP) receive them. */
 export type OrgViewLike = Omit<ActualOrg, 'members' | 'invites' | 'integrations'>;

@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
-import { normalizeEmail } from '../manifest/email.js';
-import type { Integration, Loaded, Membership, Organization } from '../manifest/model.js';
-import type { DesiredMember, DesiredOrg, Role } from './model.js';
+import type { DesiredMember, DesiredOrg } from '../model/desired.js';
+import { normalizeEmail } from './email.js';
+import type { Integration, Loaded, Membership, Organization } from './model.js';
+import { effectiveRole } from './semantics.js';
 
 /**
  * Folds validated manifests into one desired state per organization. Validation has already refused
@@ -20,6 +21,7 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
       membersPolicy: o.spec.members?.policy ?? 'additive',
       ignore: (o.spec.members?.ignore ?? []).map((g) => g.toLowerCase()),
       integrationsPolicy: o.spec.integrations?.policy ?? 'additive',
+      deletionPolicy: o.spec.deletionPolicy ?? 'Orphan',
       members: new Map(),
       integrations: new Map(),
     });
@@ -33,7 +35,7 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
         const email = normalizeEmail(p.email);
         const member: DesiredMember = {
           email,
-          role: (p.role ?? m.spec.role ?? 'member') as Role,
+          role: effectiveRole(p, m.spec),
           firstName: p.firstName,
           lastName: p.lastName,
           description: p.description,

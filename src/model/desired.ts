@@ -1,0 +1,41 @@
+import type { OrgPlan, Policy, PodType, Profile, ProjectAssignment, Role } from './roles.js';
+
+/** What the manifests declare, folded into one record per organization. */
+
+export interface DesiredMember extends Profile {
+  email: string;
+  role: Role;
+  projects: ProjectAssignment[];
+}
+
+/** Where an integration's secret values come from: names of variables, files or Secrets, never values. */
+export interface CredentialsSource {
+  secretName?: string;
+  keys?: Record<string, string>;
+  env?: Record<string, string>;
+  file?: string;
+  /** Directory `file` is relative to (the manifest's). */
+  baseDir?: string;
+  /** Namespace `secretName` is read from (the manifest's, in a cluster). */
+  namespace?: string;
+}
+
+export interface DesiredIntegration {
+  name: string;
+  type: string;
+  options: Record<string, unknown>;
+  credentialsRef?: CredentialsSource;
+}
+
+export interface DesiredOrg {
+  name: string;
+  displayName?: string;
+  plan?: OrgPlan;
+  cache?: { enabled: boolean; podType: PodType };
+  membersPolicy: Policy;
+  ignore: string[];
+  integrationsPolicy: Policy;
+  deletionPolicy?: 'Orphan' | 'Delete';
+  members: Map<string, DesiredMember>;
+  integrations: Map<string, DesiredIntegration>;
+}

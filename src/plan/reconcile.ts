@@ -1,0 +1,120 @@
+import type { ActualOrg } from '../model/actual.js';
+import type { DesiredOrg } from '../model/desired.js';
+import type { Observed, Plan } from '../model/plan.js';
+import type { CredentialResolver } from '../platform/credentials.js';
+import { lockOrganizations, type LeaseHeldError, type Locks } from '../platform/locks.js';
+import type { Platform } from '../platform/types.js';
+import { applyPlan, type ApplyOutcome } from './apply.js';
+import type { GuardSettings, GuardViolation } from './guards.js';
+import { observedState } from './observed.js';
+import { makePlan, type PlanResult } from './planner.js';
+
+/** What a reconcile works with: the platform, the lock that keeps other appliers off, and where credentials come from. */
+export interface ReconcileDeps {
+  platform: Platform;
+  locks: Locks;
+  credentials: CredentialResolver;
+}
+
+/** Desired state from manifests (planned now), or a plan saved earlier (applied exactly, if still current). */
+export type ReconcileInput = { desired: Map<string, DesiredOrg>; only?: string[] } | { saved: Plan };
+
+export interface ReconcileOptions {
+  guards: GuardSettings;
+  lock: {
+    /** Who holds the lock, as another applier is told: `ci@acme (orgctl apply, pid 42 on runner-7)`. */
+    holder: string;
+    timeoutMs: number;
+    ttlMs: number;
+    onWait?: (held: LeaseHeldError) => void;
+  };
+  /** Told the plan as soon as it is made, guards checked (to print it). */
+  onPlan?: (result: PlanResult) => void;
+  /** Asked before anything is written, when there is something to write; false declines. Absent: no asking. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between platform calls: true stops before the next one. */
+  shouldStop?: () => boolean;
+  /** Plan and check the guards, write nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * How a reconcile ended. `no-changes`: the platform matched; `applied`: every change was; `incomplete`: some
+ * failed or were not attempted (see the lists); `guard-tripped`: a guard refused the plan, nothing was written;
+ * `declined`: the confirmation said no, nothing was written; `planned`: a dry run.
+ */
+export type ReconcileStatus = 'no-changes' | 'applied' | 'incomplete' | 'guard-tripped' | 'declined' | 'planned';
+
+export interface ReconcileOutcome extends ApplyOutcome {
+  status: ReconcileStatus;
+  plan: Plan;
+  notes: string[];
+  violations: GuardViolation[];
+  /** The state read when planning (or, for a saved plan, when checking it was current). */
+  actual: Map<string, ActualOrg | undefined>;
+  /** Set when the lock was lost while writing (writing stopped). */
+  lockLost?: string;
+}
+
+/** A saved plan cannot be applied here or now: made for another platform, or the platform moved since. */
+export class SavedPlanError extends Error {}
+
+/**
+ * The one reconcile every trigger uses (`orgctl apply`, the directory controller, the in-cluster controller):
+ * take the lock on the organizations, plan (or check a saved plan is current), check the guards, confirm,
+ * apply, release. Returns what happened; throws only when it could not get as far as a plan (the lock is
+ * held elsewhere, the platform cannot be read, a saved plan is stale). No terminal, no process state.
+ */
+export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  const orgs = 'saved' in input ? [...Object.keys(input.saved.observed), ...input.saved.changes.map((c) => c.organization)] : organizationsOf(input);
+  const held = await lockOrganizations(deps.locks, orgs, opts.lock);
+  try {
+    const result = 'saved' in input ? await checkSaved(deps.platform, input.saved) : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
+    opts.onPlan?.(result);
+    const base = { plan: result.plan, notes: result.notes, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
+    if (result.violations.length) return { ...base, status: 'guard-tripped' };
+    if (result.plan.changes.length === 0) return { ...base, status: 'no-changes' };
+    if (opts.dryRun) return { ...base, status: 'planned' };
+    if (opts.confirm && !(await opts.confirm(result.plan))) return { ...base, status: 'declined' };
+    const applied = await applyPlan(deps.platform, result.plan, {
+      credentials: deps.credentials,
+      onProgress: opts.onProgress,
+      shouldStop: () => (opts.shouldStop?.() ?? false) || held.lost() !== undefined,
+    });
+    const lockLost = held.lost();
+    const complete = applied.failed.length === 0 && applied.skipped.length === 0 && !lockLost;
+    return { ...base, ...applied, status: complete ? 'applied' : 'incomplete', ...(lockLost ? { lockLost } : {}) };
+  } finally {
+    await held.release();
+  }
+}
+
+function organizationsOf(input: { desired: Map<string, DesiredOrg>; only?: string[] }): string[] {
+  const names = [...input.desired.keys()];
+  return input.only ? names.filter((n) => input.only!.includes(n)) : names;
+}
+
+/**
+ * A saved plan applies only to the platform it was made for, and only while every organization it read is
+ * as it was then (Terraform's "Saved plan is stale").
+ */
+async function checkSaved(platform: Platform, plan: Plan): Promise<PlanResult> {
+  if (plan.platform !== platform.description) throw new SavedPlanError(`the saved plan is for ${plan.platform}, not ${platform.description}`);
+  const actual = new Map<string, ActualOrg | undefined>();
+  for (const [org, then] of Object.entries(plan.observed)) {
+    const state = await platform.read(org);
+    actual.set(org, state);
+    const now: Observed = observedState(state, platform.capabilities);
+    if (now !== then) {
+      const what = typeof then === 'string' || typeof now === 'string' ? 'state' : 'state version';
+      throw new SavedPlanError(`saved plan is stale: organization "${org}" changed since the plan was made (${what} ${describeObserved(then)} -> ${describeObserved(now)}); run plan again`);
+    }
+  }
+  return { plan, notes: [], actual, violations: [] };
+}
+
+function describeObserved(o: Observed): string {
+  if (o === null) return 'none';
+  return typeof o === 'number' ? String(o) : `${o.slice(0, 19)}…`;
+}

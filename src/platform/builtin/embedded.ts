@@ -1,0 +1,196 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
+import { credentialsMatch } from '../../server/crypto.js';
+import { ApiError } from '../../server/errors.js';
+import { openPlatform, type PlatformService } from '../../server/platform.js';
+import type { Actor } from '../../server/service/context.js';
+import type { BatchResult } from '../../server/service/members.js';
+import type { Locks } from '../locks.js';
+import {
+  PlatformError,
+  type IntegrationWrite,
+  type InviteItem,
+  type ItemResult,
+  type MemberUpdateItem,
+  type OrganizationCreate,
+  type OrganizationUpdate,
+  type Platform,
+} from '../types.js';
+import { BUILTIN_CAPABILITIES } from './capabilities.js';
+import { leaseError } from './leases.js';
+import { toActualOrg } from './views.js';
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw new PlatformError(err.message, err.status, err.code, err.details);
+    throw err;
+  }
+}
+
+function results(list: BatchResult<unknown>[]): ItemResult[] {
+  return list.map((r) => (r.ok ? { email: r.email, ok: true } : { email: r.email, ok: false, error: `${r.error.message} (${r.error.code})` }));
+}
+
+/** The built-in platform's database, opened in-process, and the operator identity acting on it. */
+export class EmbeddedConnection {
+  readonly service: PlatformService;
+  readonly operator: Actor;
+
+  constructor(
+    readonly file: string,
+    localEmail: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.service = openPlatform({ db: file, env });
+    const user = this.service.ctx.write(() => this.service.identity.ensureUser(localEmail, {}, true));
+    this.operator = { id: user.id, email: user.email, superuser: true };
+  }
+
+  /** Whether a database exists at `file` (plan must not create one). */
+  static exists(file: string): boolean {
+    return file === ':memory:' || existsSync(file);
+  }
+
+  close(): void {
+    this.service.close();
+  }
+}
+
+/**
+ * The built-in platform opened in-process from its SQLite file: what orgctl targets on a fresh machine.
+ * Whoever holds the file is the platform's operator, so the local identity acts as a superuser.
+ */
+export class EmbeddedPlatform implements Platform {
+  readonly description: string;
+  readonly capabilities = BUILTIN_CAPABILITIES;
+  /** In-process calls are cheap; a thousand per transaction keeps progress reports and Ctrl-C prompt. */
+  readonly batchSize = 1000;
+  private readonly service: PlatformService;
+  private readonly operator: Actor;
+
+  constructor(private readonly connection: EmbeddedConnection) {
+    this.description = `embedded:${connection.file}`;
+    this.service = connection.service;
+    this.operator = connection.operator;
+  }
+
+  async actor(): Promise<string> {
+    return this.operator.email;
+  }
+
+  async actsForOthers(): Promise<boolean> {
+    return true;
+  }
+
+  async read(org: string): Promise<ActualOrg | undefined> {
+    const s = this.service;
+    const exists = s.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(org);
+    if (!exists) return undefined;
+    // One read transaction: every list comes from the same snapshot.
+    return s.db.transaction(() => {
+      const view = s.orgs.get(this.operator, org);
+      const members = [];
+      let cursor: string | undefined;
+      do {
+        const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
+        for (const m of page.items) members.push(m);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      const invites = [];
+      do {
+        const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
+        for (const i of page.items) invites.push(i);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return toActualOrg(view, members, invites, s.integrations.list(this.operator, org).items);
+    })();
+  }
+
+  async compareCredentials(_org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
+    return integration.credentialsFingerprint ? credentialsMatch(credentials, integration.credentialsFingerprint) : false;
+  }
+
+  async createOrganization(org: string, spec: OrganizationCreate): Promise<void> {
+    wrap(() => this.service.orgs.create(this.operator, { name: org, ...spec }));
+  }
+
+  async updateOrganization(org: string, spec: OrganizationUpdate): Promise<void> {
+    wrap(() => this.service.orgs.update(this.operator, org, spec as never));
+  }
+
+  async invite(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.invite(this.operator, org, items as never)));
+  }
+
+  async resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.resend(this.operator, org, items as never)));
+  }
+
+  async cancelInvites(org: string, emails: string[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.cancel(this.operator, org, emails)));
+  }
+
+  async updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.update(this.operator, org, items)));
+  }
+
+  async removeMembers(org: string, emails: string[]): Promise<ItemResult[]> {
+    return wrap(() => results(this.service.members.remove(this.operator, org, emails)));
+  }
+
+  async createIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    wrap(() => this.service.integrations.create(this.operator, org, spec as never));
+  }
+
+  async updateIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    wrap(() => this.service.integrations.update(this.operator, org, spec.name, { options: spec.options, ...(spec.credentials ? { credentials: spec.credentials } : {}) }));
+  }
+
+  async deleteIntegration(org: string, name: string): Promise<void> {
+    wrap(() => this.service.integrations.delete(this.operator, org, name));
+  }
+
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+}
+
+/** The built-in platform's apply lease, in-process. */
+export class EmbeddedLeases implements Locks {
+  readonly kind = 'platform lease';
+  readonly enforced = true;
+
+  constructor(private readonly connection: EmbeddedConnection) {}
+
+  async acquire(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void> {
+    try {
+      wrap(() => this.connection.service.leases.acquire(this.connection.operator, org, lease));
+    } catch (err) {
+      throw leaseError(org, err);
+    }
+  }
+
+  async renew(org: string, id: string, ttlMs: number): Promise<void> {
+    try {
+      wrap(() => this.connection.service.leases.renew(this.connection.operator, org, id, ttlMs));
+    } catch (err) {
+      throw leaseError(org, err);
+    }
+  }
+
+  async release(org: string, id: string): Promise<void> {
+    wrap(() => this.connection.service.leases.release(this.connection.operator, org, id));
+  }
+
+  async break(org: string): Promise<{ holder: string; since: string } | undefined> {
+    return wrap(() => this.connection.service.leases.forceRelease(this.connection.operator, org));
+  }
+
+  async holder(org: string): Promise<{ holder: string; since: string; expiresAt: string } | undefined> {
+    return wrap(() => this.connection.service.leases.get(this.connection.operator, org)) ?? undefined;
+  }
+}

@@ -1,0 +1,249 @@
+import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
+import { MAX_BATCH } from '../batch.js';
+import { credentialsMatch } from '../../server/crypto.js';
+import { HttpClient, type ErrorAnswer } from '../http/client.js';
+import type { RetryPolicy } from '../http/resilience.js';
+import { isBearerToken } from '../http/address.js';
+import type { Locks } from '../locks.js';
+import {
+  PlatformError,
+  type IntegrationWrite,
+  type InviteItem,
+  type ItemResult,
+  type MemberUpdateItem,
+  type OrganizationCreate,
+  type OrganizationUpdate,
+  type Platform,
+} from '../types.js';
+import { BUILTIN_CAPABILITIES } from './capabilities.js';
+import { leaseError } from './leases.js';
+import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './views.js';
+
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  stateVersion: number;
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+export interface HttpPlatformOptions {
+  /** Client-side limit, requests per minute. */
+  rateLimitPerMinute?: number;
+  /** Items per batch call (1 to MAX_BATCH); smaller batches make more, smaller requests. */
+  batchSize?: number;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  onRetry?: (what: string, attempt: number, delayMs: number) => void;
+}
+
+/** The built-in platform's error envelope: `{"error": {"code", "message", "details"}}`. */
+export function readBuiltinError(_status: number, text: string): ErrorAnswer {
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: string; code?: string; details?: Record<string, unknown> } }).error;
+    if (e?.message) return { message: e.message, code: e.code, details: e.details };
+  } catch {
+    // not JSON: fall through
+  }
+  return { message: text.slice(0, 500) };
+}
+
+/** A connection to `orgctl platform serve`'s REST API, shared by the platform adapter and its leases. */
+export function builtinClient(baseUrl: string, token: string, opts: HttpPlatformOptions = {}): HttpClient {
+  if (!isBearerToken(token)) throw new PlatformError('the API token holds characters a bearer token cannot; it is not shown');
+  const auth = { authorization: `Bearer ${token}` };
+  return new HttpClient({
+    baseUrl,
+    auth: () => auth,
+    readError: readBuiltinError,
+    idempotentWrites: BUILTIN_CAPABILITIES.idempotentWrites,
+    rateLimitPerMinute: opts.rateLimitPerMinute,
+    retry: opts.retry,
+    timeoutMs: opts.timeoutMs,
+    sleep: opts.sleep,
+    onRetry: opts.onRetry,
+  });
+}
+
+const orgPath = (org: string) => `/api/v1/orgs/${encodeURIComponent(org)}`;
+
+/**
+ * The built-in platform over its REST API (`orgctl platform serve`). Reads are list pages checked for one
+ * consistent state version; writes are batch calls carrying Idempotency-Keys, so retries are safe.
+ */
+export class HttpPlatform implements Platform {
+  readonly description: string;
+  readonly capabilities = BUILTIN_CAPABILITIES;
+  readonly batchSize: number;
+  private me: { email: string; superuser: boolean } | undefined;
+
+  constructor(
+    readonly client: HttpClient,
+    opts: { batchSize?: number } = {},
+  ) {
+    this.description = client.baseUrl;
+    this.batchSize = opts.batchSize ?? MAX_BATCH;
+  }
+
+  private async whoami(): Promise<{ email: string; superuser: boolean }> {
+    this.me ??= await this.client.request<{ email: string; superuser: boolean }>('GET', '/api/v1/me');
+    return this.me;
+  }
+
+  async actor(): Promise<string> {
+    return (await this.whoami()).email;
+  }
+
+  async actsForOthers(): Promise<boolean> {
+    return (await this.whoami()).superuser;
+  }
+
+  private async all<T>(path: string, kind: string): Promise<{ items: T[]; versions: Set<number> }> {
+    const items: T[] = [];
+    const versions = new Set<number>();
+    let cursor: string | null = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page: Page<T> = await this.client.request<Page<T>>('GET', `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, kind);
+      for (const item of page.items) items.push(item);
+      versions.add(page.stateVersion);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { items, versions };
+  }
+
+  async read(org: string): Promise<ActualOrg | undefined> {
+    // Read everything, then check the state version did not move meanwhile; if it did, read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let view;
+      try {
+        view = await this.client.request<OrgViewLike>('GET', orgPath(org), undefined, 'GET /orgs/:org');
+      } catch (err) {
+        if (err instanceof PlatformError && err.status === 404) return undefined;
+        throw err;
+      }
+      const members = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members');
+      const invites = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites');
+      const integrations = await this.client.request<{ items: IntegrationViewLike[]; stateVersion: number }>('GET', `${orgPath(org)}/integrations`, undefined, 'GET /orgs/:org/integrations');
+      const versions = new Set([view.stateVersion, ...members.versions, ...invites.versions, integrations.stateVersion]);
+      if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again
+      return toActualOrg(view, members.items, invites.items, integrations.items);
+    }
+    throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
+  }
+
+  async compareCredentials(_org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
+    return integration.credentialsFingerprint ? credentialsMatch(credentials, integration.credentialsFingerprint) : false;
+  }
+
+  async createOrganization(org: string, spec: OrganizationCreate): Promise<void> {
+    await this.client.request('POST', '/api/v1/orgs', { name: org, ...spec }, 'POST /orgs');
+  }
+
+  async updateOrganization(org: string, spec: OrganizationUpdate): Promise<void> {
+    await this.client.request('PATCH', orgPath(org), spec, 'PATCH /orgs/:org');
+  }
+
+  private async batch(path: string, field: string, items: unknown[], kind: string): Promise<ItemResult[]> {
+    const out: ItemResult[] = [];
+    for (const chunk of chunks(items, this.batchSize)) {
+      const res = await this.client.request<{ results: { email: string; ok: boolean; error?: { message: string; code: string } }[] }>('POST', path, { [field]: chunk }, kind);
+      for (const r of res.results) out.push(r.ok ? { email: r.email, ok: true } : { email: r.email, ok: false, error: `${r.error?.message} (${r.error?.code})` });
+    }
+    return out;
+  }
+
+  invite(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return this.batch(`${orgPath(org)}/invites/batch`, 'invites', items, 'POST /orgs/:org/invites/batch');
+  }
+
+  resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {
+    return this.batch(`${orgPath(org)}/invites/batch-resend`, 'invites', items, 'POST /orgs/:org/invites/batch-resend');
+  }
+
+  cancelInvites(org: string, emails: string[]): Promise<ItemResult[]> {
+    return this.batch(`${orgPath(org)}/invites/batch-cancel`, 'emails', emails, 'POST /orgs/:org/invites/batch-cancel');
+  }
+
+  updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]> {
+    return this.batch(`${orgPath(org)}/members/batch-update`, 'members', items, 'POST /orgs/:org/members/batch-update');
+  }
+
+  removeMembers(org: string, emails: string[]): Promise<ItemResult[]> {
+    return this.batch(`${orgPath(org)}/members/batch-remove`, 'emails', emails, 'POST /orgs/:org/members/batch-remove');
+  }
+
+  async createIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    await this.client.request('POST', `${orgPath(org)}/integrations`, spec, 'POST /orgs/:org/integrations');
+  }
+
+  async updateIntegration(org: string, spec: IntegrationWrite): Promise<void> {
+    await this.client.request(
+      'PATCH',
+      `${orgPath(org)}/integrations/${encodeURIComponent(spec.name)}`,
+      { options: spec.options, ...(spec.credentials ? { credentials: spec.credentials } : {}) },
+      'PATCH /orgs/:org/integrations/:name',
+    );
+  }
+
+  async deleteIntegration(org: string, name: string): Promise<void> {
+    await this.client.request('DELETE', `${orgPath(org)}/integrations/${encodeURIComponent(name)}`, undefined, 'DELETE /orgs/:org/integrations/:name');
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Requests made, by kind: `GET /orgs/:org/members` ... (benchmarks, and ORGCTL_REQUEST_STATS=1). */
+  requestStats(): Record<string, number> {
+    return this.client.requestStats();
+  }
+}
+
+/** The built-in platform's apply lease over HTTP (`/orgs/{org}/lease`). */
+export class HttpLeases implements Locks {
+  readonly kind = 'platform lease';
+  readonly enforced = true;
+
+  constructor(private readonly client: HttpClient) {}
+
+  async acquire(org: string, lease: { id: string; holder: string; ttlMs: number }): Promise<void> {
+    try {
+      await this.client.request('POST', `${orgPath(org)}/lease`, { id: lease.id, holder: lease.holder, ttlSeconds: Math.ceil(lease.ttlMs / 1000) }, 'POST /orgs/:org/lease');
+    } catch (err) {
+      throw leaseError(org, err);
+    }
+  }
+
+  async renew(org: string, id: string, ttlMs: number): Promise<void> {
+    try {
+      await this.client.request('PUT', `${orgPath(org)}/lease/${encodeURIComponent(id)}`, { ttlSeconds: Math.ceil(ttlMs / 1000) }, 'PUT /orgs/:org/lease/:id');
+    } catch (err) {
+      throw leaseError(org, err);
+    }
+  }
+
+  async release(org: string, id: string): Promise<void> {
+    await this.client.request('DELETE', `${orgPath(org)}/lease/${encodeURIComponent(id)}`, undefined, 'DELETE /orgs/:org/lease/:id');
+  }
+
+  async break(org: string): Promise<{ holder: string; since: string } | undefined> {
+    const res = await this.client.request<{ removed: { holder: string; since: string } | null }>('DELETE', `${orgPath(org)}/lease`, undefined, 'DELETE /orgs/:org/lease');
+    return res.removed ?? undefined;
+  }
+
+  async holder(org: string): Promise<{ holder: string; since: string; expiresAt: string } | undefined> {
+    try {
+      return await this.client.request<{ holder: string; since: string; expiresAt: string }>('GET', `${orgPath(org)}/lease`, undefined, 'GET /orgs/:org/lease');
+    } catch (err) {
+      if (err instanceof PlatformError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { isAbsolute, join } from 'node:path';
+import type { Locks } from './locks.js';
+import type { Platform } from './types.js';
+
+/** A platform to reconcile against, and the lock that keeps two appliers off one organization. */
+export interface Target {
+  platform: Platform;
+  locks: Locks;
+}
+
+/** The embedded platform's database when nothing else is named, relative to the working directory. */
+export const DEFAULT_DB = '.orgctl/platform.db';
+
+export interface OpenOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The API token, for platforms that need one; read only when one does (never from a flag). */
+  token: () => string;
+  /** The local identity acting on an embedded platform (its operator). */
+  identity: () => string;
+  rateLimitPerMinute?: number;
+  batchSize?: number;
+  /**
+   * Whether opening may create the platform's storage (an embedded database that does not exist yet):
+   * apply may, plan and diff write nothing and must not.
+   */
+  create: boolean;
+  onRetry?: (what: string, attempt: number, delayMs: number) => void;
+}
+
+/** One kind of platform: which addresses it takes, and how to open one. Adapters load only when opened. */
+export interface PlatformKind {
+  name: string;
+  /** Addresses it takes, for help and errors: `http(s)://HOST:PORT`. */
+  form: string;
+  matches(address: string): boolean;
+  open(address: string, opts: OpenOptions): Promise<Target>;
+}
+
+/** The platform's database file is not there, and this command does not create one. */
+export class NoPlatformError extends Error {}
+
+const builtinHttp: PlatformKind = {
+  name: 'orgctl platform (HTTP)',
+  form: 'http(s)://HOST:PORT',
+  matches: (address) => /^https?:\/\//i.test(address),
+  async open(address, opts) {
+    const { builtinClient, HttpPlatform, HttpLeases } = await import('./builtin/http.js');
+    const client = builtinClient(address, opts.token(), { rateLimitPerMinute: opts.rateLimitPerMinute, batchSize: opts.batchSize, onRetry: opts.onRetry });
+    return { platform: new HttpPlatform(client, { batchSize: opts.batchSize }), locks: new HttpLeases(client) };
+  },
+};
+
+const embedded: PlatformKind = {
+  name: 'orgctl platform (embedded)',
+  form: 'file:PATH',
+  matches: (address) => address === '' || address.startsWith('file:'),
+  async open(address, opts) {
+    const file = address.startsWith('file:') ? address.slice(5) : DEFAULT_DB;
+    const path = file === ':memory:' || isAbsolute(file) ? file : join(opts.cwd, file);
+    const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
+    if (!opts.create && !EmbeddedConnection.exists(path)) {
+      throw new NoPlatformError(`no embedded platform at ${file}: nothing has been applied here yet (orgctl apply creates it)`);
+    }
+    const connection = new EmbeddedConnection(path, opts.identity(), opts.env);
+    return { platform: new EmbeddedPlatform(connection), locks: new EmbeddedLeases(connection) };
+  },
+};
+
+/** Every platform orgctl can reconcile, tried in order. */
+export const PLATFORM_KINDS: readonly PlatformKind[] = [builtinHttp, embedded];
+
+export function platformKind(address: string): PlatformKind | undefined {
+  return PLATFORM_KINDS.find((k) => k.matches(address));
+}
+
+/** Opens the platform at `address`; the caller closes `target.platform`. */
+export async function openPlatformTarget(address: string, opts: OpenOptions): Promise<Target> {
+  const kind = platformKind(address);
+  if (!kind) throw new Error(`no platform takes the address; use one of: ${PLATFORM_KINDS.map((k) => k.form).join(', ')}`);
+  return kind.open(address, opts);
+}
