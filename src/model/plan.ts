@@ -81,10 +81,24 @@ export type ChangeFor<A extends Action> = Extract<Change, { action: A }>;
  */
 export type Observed = number | string | null;
 
+/** `--max-removals`: a share of current members ("25%") or an absolute count ("10"). */
+export type RemovalLimit = { percent: number } | { count: number };
+
+/** The guards' settings, as the flags give them. */
+export interface GuardSettings {
+  maxRemovals: RemovalLimit;
+  allowOwnerChanges: boolean;
+}
+
+/** The settings without any override flag. */
+export const DEFAULT_GUARDS: GuardSettings = Object.freeze({ maxRemovals: Object.freeze({ percent: 25 }), allowOwnerChanges: false });
+
 export interface Plan {
   formatVersion: 1;
   platform: string;
   observed: Record<string, Observed>;
+  /** The guard settings the plan was made with: a saved plan made with overrides applies only with the same ones. */
+  guards?: GuardSettings;
   changes: Change[];
   summary: Record<string, number> & { total: number };
 }

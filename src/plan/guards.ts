@@ -1,9 +1,9 @@
 import type { ActualOrg } from '../model/actual.js';
-import { byOrganization, type Change } from '../model/plan.js';
+import { byOrganization, type Change, type GuardSettings, type RemovalLimit } from '../model/plan.js';
+
+export type { GuardSettings, RemovalLimit };
 import { ROLE_RANK, type Role } from '../model/roles.js';
 
-/** `--max-removals`: a share of current members ("25%") or an absolute count ("10"). */
-export type RemovalLimit = { percent: number } | { count: number };
 
 export function parseRemovalLimit(text: string): RemovalLimit | undefined {
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
@@ -12,12 +12,6 @@ export function parseRemovalLimit(text: string): RemovalLimit | undefined {
     return percent <= 100 ? { percent } : undefined;
   }
   return /^\d+$/.test(text.trim()) ? { count: Number(text) } : undefined;
-}
-
-/** The guards' settings, as the flags give them. */
-export interface GuardSettings {
-  maxRemovals: RemovalLimit;
-  allowOwnerChanges: boolean;
 }
 
 export interface GuardOptions extends GuardSettings {

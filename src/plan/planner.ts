@@ -109,7 +109,7 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
   }
   if (problems.length) throw new PlanError(problems);
   const violations = checkGuards(changes, actual, { ...guards, actor });
-  return { notes, plan: { formatVersion: 1, platform: platform.description, observed, changes, summary: summarize(changes) }, actual, violations };
+  return { notes, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { ActualOrg } from '../model/actual.js';
 import type { DesiredOrg } from '../model/desired.js';
-import type { Observed, Plan } from '../model/plan.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import { DEFAULT_GUARDS, type GuardSettings, type Observed, type Plan } from '../model/plan.js';
 import type { CredentialResolver } from '../platform/credentials.js';
 import { lockOrganizations, type LeaseHeldError, type Locks } from '../platform/locks.js';
 import type { Platform } from '../platform/types.js';
 import { applyPlan, type ApplyOutcome } from './apply.js';
-import type { GuardSettings, GuardViolation } from './guards.js';
+import { checkGuards, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
 import { makePlan, type PlanResult } from './planner.js';
 
@@ -70,7 +71,7 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts
   const orgs = 'saved' in input ? [...Object.keys(input.saved.observed), ...input.saved.changes.map((c) => c.organization)] : organizationsOf(input);
   const held = await lockOrganizations(deps.locks, orgs, opts.lock);
   try {
-    const result = 'saved' in input ? await checkSaved(deps.platform, input.saved) : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
+    const result = 'saved' in input ? await checkSaved(deps.platform, input.saved, opts.guards) : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
     opts.onPlan?.(result);
     const base = { plan: result.plan, notes: result.notes, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
     if (result.violations.length) return { ...base, status: 'guard-tripped' };
@@ -96,11 +97,17 @@ function organizationsOf(input: { desired: Map<string, DesiredOrg>; only?: strin
 }
 
 /**
- * A saved plan applies only to the platform it was made for, and only while every organization it read is
- * as it was then (Terraform's "Saved plan is stale").
+ * A saved plan applies only to the platform it was made for, only while every organization it read is as it
+ * was then (Terraform's "Saved plan is stale"), and only within the guards as they stand now: they are checked
+ * again on its changes, against the state read now, with the settings given to this apply. A plan made with
+ * override flags says so, and applies only when the same overrides are given again.
  */
-async function checkSaved(platform: Platform, plan: Plan): Promise<PlanResult> {
+async function checkSaved(platform: Platform, plan: Plan, guards: GuardSettings): Promise<PlanResult> {
   if (plan.platform !== platform.description) throw new SavedPlanError(`the saved plan is for ${plan.platform}, not ${platform.description}`);
+  const missing = missingOverrides(plan.guards ?? DEFAULT_GUARDS, guards);
+  if (missing.length) {
+    throw new SavedPlanError(`the saved plan was made with ${missing.join(' and ')}; give the same to apply it (a reviewed override is not carried over in silence)`);
+  }
   const actual = new Map<string, ActualOrg | undefined>();
   for (const [org, then] of Object.entries(plan.observed)) {
     const state = await platform.read(org);
@@ -111,7 +118,18 @@ async function checkSaved(platform: Platform, plan: Plan): Promise<PlanResult> {
       throw new SavedPlanError(`saved plan is stale: organization "${org}" changed since the plan was made (${what} ${describeObserved(then)} -> ${describeObserved(now)}); run plan again`);
     }
   }
-  return { plan, notes: [], actual, violations: [] };
+  const violations = checkGuards(plan.changes, actual, { ...guards, actor: await platform.actor() });
+  return { plan, notes: [], actual, violations };
+}
+
+/** The override flags a saved plan was made with that this apply was not given (each as its flag). */
+function missingOverrides(made: GuardSettings, now: GuardSettings): string[] {
+  const out: string[] = [];
+  if (made.allowOwnerChanges && !now.allowOwnerChanges) out.push('--allow-owner-changes');
+  if (canonicalJson(made.maxRemovals) !== canonicalJson(DEFAULT_GUARDS.maxRemovals) && canonicalJson(made.maxRemovals) !== canonicalJson(now.maxRemovals)) {
+    out.push(`--max-removals=${'count' in made.maxRemovals ? made.maxRemovals.count : `${made.maxRemovals.percent}%`}`);
+  }
+  return out;
 }
 
 function describeObserved(o: Observed): string {

@@ -42,7 +42,7 @@ const ALLOWED: Record<string, string[]> = {
   manifest: ['model'],
   server: ['model'],
   platform: ['model', 'server'],
-  plan: ['model', 'platform'],
+  plan: ['model', 'platform', 'manifest'],
   controller: ['model', 'manifest', 'platform', 'plan'],
   cli: ['model', 'manifest', 'platform', 'plan', 'controller', 'server'],
 };

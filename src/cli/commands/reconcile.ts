@@ -11,6 +11,7 @@ import { LockTimeoutError } from '../../platform/locks.js';
 import type { Target } from '../../platform/registry.js';
 import { PlatformError } from '../../platform/types.js';
 import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
+import { InvalidPlanError, parseSavedPlan } from '../../plan/plan-file.js';
 import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
 import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
 import { renderOutcome, renderPlan } from '../../plan/render.js';
@@ -123,17 +124,24 @@ export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' 
   });
 }
 
+/** Reads and checks a saved plan before anything else happens: a bad one is refused whole. */
 function readSavedPlan(file: string, io: Io): Plan {
-  let plan: Plan;
+  let text: string;
   try {
-    plan = JSON.parse(readFileSync(file.startsWith('/') ? file : `${io.cwd}/${file}`, 'utf8')) as Plan;
+    text = readFileSync(file.startsWith('/') ? file : `${io.cwd}/${file}`, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read saved plan ${file}: ${(err as NodeJS.ErrnoException).code ?? 'not valid JSON'}`);
+    throw new UserError(`cannot read saved plan ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (plan?.formatVersion !== 1 || !Array.isArray(plan.changes) || typeof plan.observed !== 'object') {
-    throw new UserError(`${file} is not an orgctl plan (formatVersion 1)`);
+  try {
+    return parseSavedPlan(text, file);
+  } catch (err) {
+    if (!(err instanceof InvalidPlanError)) throw err;
+    // kubectl habit: `apply file.yaml` means manifests; say how orgctl takes them.
+    if (/^\s*(?:#.*\n\s*)*(?:---\s*\n\s*)?(?:apiVersion|kind)\s*:/m.test(text.slice(0, 4096))) {
+      throw new UserError(`${file} holds manifests, not a saved plan: pass manifests with -f (orgctl apply -f ${file})`, ExitCode.usage);
+    }
+    throw new UserError(err.message);
   }
-  return plan;
 }
 
 function duration(text: string, flag: string): number {
@@ -155,8 +163,9 @@ export async function runApply(
   const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
   if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
   const guards = guardSettings(flags);
+  const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
   return withTarget(flags, io, ExitCode.failure, async (target) => {
-    const input = flags.planFile ? { saved: readSavedPlan(flags.planFile, io) } : { desired: loadDesired(flags, io, ExitCode.failure) };
+    const input = saved ? { saved } : { desired: loadDesired(flags, io, ExitCode.failure) };
     const { platform } = target;
     let lastReport = 0;
     const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, input, {

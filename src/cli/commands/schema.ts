@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PLAN_SCHEMA } from '../../model/plan-schema.js';
 import { kindDefinitions, type KindDefinition } from '../../manifest/crds.js';
 import { combinedEditorSchema, editorSchema } from '../../manifest/schema.js';
 import { closest } from '../../manifest/suggest.js';
@@ -13,31 +14,34 @@ function findKind(defs: KindDefinition[], name: string): KindDefinition {
   if (!def) {
     const names = defs.map((d) => d.kind);
     const guess = closest(name, names);
-    throw new UserError(`unknown kind "${name}"; supported: ${names.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`, ExitCode.usage);
+    throw new UserError(`unknown kind "${name}"; supported: ${names.join(', ')}, plan (the saved plan format)${guess ? `; did you mean "${guess}"?` : ''}`, ExitCode.usage);
   }
   return def;
 }
 
 /**
- * `orgctl schema [KIND] [--out DIR]`: JSON Schemas for editors, generated from the CRDs. Without a kind, one
- * schema that covers every kind (chosen by `kind:`); with --out, one file per kind plus `orgctl.json`.
+ * `orgctl schema [KIND|plan] [--out DIR]`: JSON Schemas for editors, generated from the CRDs. Without a kind,
+ * one schema that covers every kind (chosen by `kind:`); `plan`: the saved plan format; with --out, one file
+ * per kind, `plan.json` and `orgctl.json`.
  */
 export function runSchema(kind: string | undefined, opts: { out?: string }, io: Io): number {
   const defs = kindDefinitions();
+  const plan = kind?.toLowerCase() === 'plan';
   if (opts.out) {
-    const dir = join(io.cwd, opts.out);
+    const dir = resolve(io.cwd, opts.out);
     mkdirSync(dir, { recursive: true });
     const written: string[] = [];
     const write = (file: string, schema: unknown) => {
       writeFileSync(join(dir, file), `${JSON.stringify(schema, null, 2)}\n`);
       written.push(join(opts.out!, file));
     };
-    for (const d of kind ? [findKind(defs, kind)] : defs) write(`${d.kind.toLowerCase()}.json`, editorSchema(d));
+    if (!plan) for (const d of kind ? [findKind(defs, kind)] : defs) write(`${d.kind.toLowerCase()}.json`, editorSchema(d));
     if (!kind) write('orgctl.json', combinedEditorSchema(defs));
+    if (plan || !kind) write('plan.json', PLAN_SCHEMA);
     io.stdout(`${written.map((w) => `wrote ${w}`).join('\n')}\n`);
     return ExitCode.ok;
   }
-  const schema = kind ? editorSchema(findKind(defs, kind)) : combinedEditorSchema(defs);
+  const schema = plan ? PLAN_SCHEMA : kind ? editorSchema(findKind(defs, kind)) : combinedEditorSchema(defs);
   io.stdout(`${JSON.stringify(schema, null, 2)}\n`);
   return ExitCode.ok;
 }
