@@ -147,7 +147,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--invite-expiry-days <n>', 'days before an invite expires', '7')
     .option('--log', 'log requests as JSON lines on stderr', false)
-    .option('--faults <spec>', 'inject faults (default $ORGCTL_PLATFORM_FAULTS): "seed=N; rpm=N; [METHOD] PATH: 5xx=P, 429=P, drop=P, latency=A-Bms"')
+    .option('--faults <spec>', 'inject faults (default $ORGCTL_PLATFORM_FAULTS): "seed=N; rpm=N; [METHOD] PATH: 5xx=P, 429=P, drop=P, drop-after=P, latency=A-Bms"')
     .action(async (opts: { db: string; port: string; host: string; inviteExpiryDays: string; log: boolean; faults?: string }) => setExit(await (await commands.platform()).runServe(opts, io)));
   platform
     .command('init')

@@ -1,6 +1,7 @@
 import type { Action, Change, ChangeFor, IntegrationSpec, Plan } from '../model/plan.js';
 import type { CredentialResolver } from '../platform/credentials.js';
-import type { IntegrationWrite, InviteItem, ItemResult, MemberUpdateItem, Platform } from '../platform/types.js';
+import { PlatformError, type IntegrationWrite, type InviteItem, type ItemResult, type MemberUpdateItem, type Platform } from '../platform/types.js';
+import { confirmByReading } from './confirm-by-reading.js';
 
 export interface ApplyOutcome {
   applied: Change[];
@@ -81,6 +82,19 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
         else outcome.failed.push({ change: c, error: r?.error ?? 'no result from the platform' });
       }
     };
+    // A write whose answer was lost on a platform that does not deduplicate writes is not sent again: the
+    // organization is read, and what it shows done counts as applied.
+    const settleLost = async (changes: Change[], err: PlatformError) => {
+      const done = await confirmByReading(platform, org, changes);
+      for (const c of changes) {
+        settled.add(c);
+        if (done.has(c)) outcome.applied.push(c);
+        else {
+          outcome.failed.push({ change: c, error: `${err.message}; the answer was lost and ${platform.description} does not show it done, so it was not sent again` });
+          if (c.action === 'create-organization') brokenOrgs.add(org);
+        }
+      }
+    };
     const each = async <C extends Change>(changes: C[], fn: (c: C) => Promise<void>) => {
       for (const c of changes) {
         try {
@@ -88,6 +102,10 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
           settled.add(c);
           outcome.applied.push(c);
         } catch (err) {
+          if (err instanceof PlatformError && err.ambiguous) {
+            await settleLost([c], err);
+            continue;
+          }
           settled.add(c);
           outcome.failed.push({ change: c, error: (err as Error).message });
           if (c.action === 'create-organization') brokenOrgs.add(org);
@@ -160,8 +178,9 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
         }
       }
     } catch (err) {
+      if (err instanceof PlatformError && err.ambiguous) await settleLost(run.filter((c) => !settled.has(c)), err);
       // A whole batch call failed (network, 5xx): every change in it failed; later runs still go ahead.
-      for (const c of run) if (!settled.has(c)) outcome.failed.push({ change: c, error: (err as Error).message });
+      else for (const c of run) if (!settled.has(c)) outcome.failed.push({ change: c, error: (err as Error).message });
     }
     opts.onProgress?.(done(), total);
   }

@@ -10,7 +10,8 @@ import { ApiError } from '../errors.js';
  * holding at most `burst` (default: one second's worth). A client that spreads its requests evenly at the
  * rate never sees a 429; one that bursts past it does, with Retry-After saying when the next token comes.
  *
- * SPEC is `;`-separated: `seed=N`, `rpm=N`, `burst=N`, and rules `[METHOD] PATH-GLOB: 5xx=P, 429=P, drop=P, latency=MIN-MAXms`
+ * SPEC is `;`-separated: `seed=N`, `rpm=N`, `burst=N`, and rules `[METHOD] PATH-GLOB: 5xx=P, 429=P, drop=P, drop-after=P, latency=MIN-MAXms`
+ * (`drop` loses the connection before or after the work, half and half; `drop-after` always after it)
  * (P a probability; `*` in a glob matches within a path segment, `**` across). Example:
  *   `seed=7; rpm=600; POST /api/v1/orgs/*\/invites/batch: 5xx=0.2, drop=0.05; *: 429=0.1`
  */
@@ -20,6 +21,8 @@ export interface FaultRule {
   p5xx: number;
   p429: number;
   pDrop: number;
+  /** Drops that always come after the work is done (the write happened, its answer is lost). */
+  pDropAfter: number;
   latency: [number, number];
 }
 
@@ -58,17 +61,18 @@ export function parseFaultSpec(text: string): FaultSpec {
     if (colon === -1) throw new Error(`faults: "${part}" is neither seed=N, rpm=N, burst=N nor "[METHOD] PATH: 5xx=P, ..."`);
     const target = part.slice(0, colon).trim().split(/\s+/);
     const [method, path] = target.length === 2 ? [target[0]!.toUpperCase(), target[1]!] : [undefined, target[0]!];
-    const rule: FaultRule = { method, path: globToRegExp(path), p5xx: 0, p429: 0, pDrop: 0, latency: [0, 0] };
+    const rule: FaultRule = { method, path: globToRegExp(path), p5xx: 0, p429: 0, pDrop: 0, pDropAfter: 0, latency: [0, 0] };
     for (const kv of part.slice(colon + 1).split(',').map((s) => s.trim()).filter(Boolean)) {
       const [key, value = ''] = kv.split('=').map((s) => s.trim()) as [string, string?];
       if (key === '5xx') rule.p5xx = probability(value, '5xx');
       else if (key === '429') rule.p429 = probability(value, '429');
       else if (key === 'drop') rule.pDrop = probability(value, 'drop');
+      else if (key === 'drop-after') rule.pDropAfter = probability(value, 'drop-after');
       else if (key === 'latency') {
         const m = /^(\d+)(?:-(\d+))?ms$/.exec(value);
         if (!m) throw new Error(`faults: latency must look like 20ms or 10-50ms, not "${value}"`);
         rule.latency = [Number(m[1]), Number(m[2] ?? m[1])];
-      } else throw new Error(`faults: unknown fault "${key}" (use 5xx, 429, drop, latency)`);
+      } else throw new Error(`faults: unknown fault "${key}" (use 5xx, 429, drop, drop-after, latency)`);
     }
     spec.rules.push(rule);
   }
@@ -116,7 +120,11 @@ export function registerFaults(app: FastifyInstance, spec: FaultSpec, now: () =>
     if (!rule) return;
     if (rule.latency[1] > 0) await sleep(rule.latency[0] + Math.floor(random() * (rule.latency[1] - rule.latency[0] + 1)));
     const roll = random();
-    if (roll < rule.pDrop) {
+    if (roll < rule.pDropAfter) {
+      (req as FastifyRequest & { dropAfter?: boolean }).dropAfter = true;
+      return;
+    }
+    if (roll < rule.pDropAfter + rule.pDrop) {
       // Half the drops happen before the work, half after it (the answer is lost, the write is not).
       if (random() < 0.5) {
         req.raw.socket.destroy();
@@ -125,11 +133,11 @@ export function registerFaults(app: FastifyInstance, spec: FaultSpec, now: () =>
       (req as FastifyRequest & { dropAfter?: boolean }).dropAfter = true;
       return;
     }
-    if (roll < rule.pDrop + rule.p429) {
+    if (roll < rule.pDropAfter + rule.pDrop + rule.p429) {
       reply.header('retry-after', '1');
       throw new ApiError(429, 'rate_limited', 'injected 429');
     }
-    if (roll < rule.pDrop + rule.p429 + rule.p5xx) throw new ApiError(503, 'unavailable', 'injected 503');
+    if (roll < rule.pDropAfter + rule.pDrop + rule.p429 + rule.p5xx) throw new ApiError(503, 'unavailable', 'injected 503');
   });
   app.addHook('onSend', async (req, _reply, payload) => {
     if ((req as FastifyRequest & { dropAfter?: boolean }).dropAfter) req.raw.socket.destroy();
