@@ -12,7 +12,6 @@ import { credentialsMatch } from '../src/server/crypto.js';
 import {
   addMember,
   DAY_MS,
-  freshEmail,
   latestInviteToken,
   seedMembers,
   startPlatform,

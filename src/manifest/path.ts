@@ -32,8 +32,3 @@ export function pointerToPath(pointer: string, root: unknown): (string | number)
   }
   return out;
 }
-
-/** Stable string key of a path, used to match located positions. */
-export function pathKey(path: FieldPath): string {
-  return path.map((p) => (typeof p === 'number' ? `#${p}` : `.${p}`)).join('\u0000');
-}

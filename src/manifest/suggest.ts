@@ -36,8 +36,3 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   }
   return best;
 }
-
-export function didYouMean(input: string, candidates: Iterable<string>): string {
-  const c = closest(input, candidates);
-  return c === undefined ? '' : `; did you mean "${c}"?`;
-}

@@ -53,7 +53,7 @@ export class FakePlatform implements Platform {
     this.bump(org);
   }
 
-  private items(org: string, emails: string[], apply: (email: string) => void): ItemResult[] {
+  private items(emails: string[], apply: (email: string) => void): ItemResult[] {
     return emails.map((email) => {
       if (this.failEmails.has(email)) return { email, ok: false, error: 'refused by the fake (test)' };
       apply(email);
@@ -89,22 +89,22 @@ export class FakePlatform implements Platform {
   async invite(org: string, items: InviteItem[]): Promise<ItemResult[]> {
     await this.write(`invite ${org} ${items.map((i) => i.email).join(',')}`, org);
     const byEmail = new Map(items.map((i) => [i.email, i]));
-    return this.items(org, [...byEmail.keys()], (email) => {
+    return this.items([...byEmail.keys()], (email) => {
       this.orgs.get(org)!.invites.set(email, { email, role: byEmail.get(email)!.role, status: 'pending', projects: [] });
     });
   }
   async resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {
     await this.write(`resend ${org} ${items.map((i) => i.email).join(',')}`, org);
-    return this.items(org, items.map((i) => i.email), () => undefined);
+    return this.items(items.map((i) => i.email), () => undefined);
   }
   async cancelInvites(org: string, emails: string[]): Promise<ItemResult[]> {
     await this.write(`cancel ${org} ${emails.join(',')}`, org);
-    return this.items(org, emails, (email) => this.orgs.get(org)!.invites.delete(email));
+    return this.items(emails, (email) => this.orgs.get(org)!.invites.delete(email));
   }
   async updateMembers(org: string, items: MemberUpdateItem[]): Promise<ItemResult[]> {
     await this.write(`update-members ${org} ${items.map((i) => i.email).join(',')}`, org);
     const byEmail = new Map(items.map((i) => [i.email, i]));
-    return this.items(org, [...byEmail.keys()], (email) => {
+    return this.items([...byEmail.keys()], (email) => {
       const m = this.orgs.get(org)!.members.get(email)!;
       const item = byEmail.get(email)!;
       this.orgs.get(org)!.members.set(email, { ...m, ...(item.role ? { role: item.role } : {}) });
@@ -112,7 +112,7 @@ export class FakePlatform implements Platform {
   }
   async removeMembers(org: string, emails: string[]): Promise<ItemResult[]> {
     await this.write(`remove ${org} ${emails.join(',')}`, org);
-    return this.items(org, emails, (email) => this.orgs.get(org)!.members.delete(email));
+    return this.items(emails, (email) => this.orgs.get(org)!.members.delete(email));
   }
   async createIntegration(org: string, spec: IntegrationWrite): Promise<void> {
     await this.write(`create-integration ${org} ${spec.name}`, org);

@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, badRequest, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
-import type { Actor } from '../service/context.js';
 import type { BatchResult } from '../service/members.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
