@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { MAX_SOURCE_BYTES } from '../manifest/sources.js';
+import { readBounded } from '../util/read-bounded.js';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './program.js';
 
@@ -14,18 +15,31 @@ process.once('beforeExit', () => {
 const code = await runCli(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  stdin: () => readFileSync(0),
+  // Standard input is read up to the manifest limit: a pipe may never end.
+  stdin: () => readBounded(0, MAX_SOURCE_BYTES),
   cwd: process.cwd(),
   env: process.env,
-  isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
-  confirm: async (question) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return (await rl.question(question)).trim() === 'yes';
-    } finally {
-      rl.close();
-    }
-  },
+  isTTY: Boolean(process.stdout.isTTY),
+  interactive: Boolean(process.stdin.isTTY),
+  stderrTTY: Boolean(process.stderr.isTTY),
+  confirm: (question) =>
+    new Promise<boolean>((resolve) => {
+      // Ctrl-C (SIGINT at the prompt) and Ctrl-D (end of input) are a "no", not a crash.
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      let answered = false;
+      const answer = (yes: boolean) => {
+        if (answered) return;
+        answered = true;
+        rl.close();
+        resolve(yes);
+      };
+      rl.on('SIGINT', () => {
+        process.stderr.write('\n');
+        answer(false);
+      });
+      rl.on('close', () => answer(false));
+      rl.question(question).then((text) => answer(text.trim() === 'yes'), () => answer(false));
+    }),
 }).catch((err: unknown) => {
   process.stderr.write(`orgctl: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;

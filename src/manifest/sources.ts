@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
+import { readBounded, TooLargeError } from '../util/read-bounded.js';
 import type { Diagnostic } from './diagnostics.js';
 
 /** One input file's raw bytes, named as the user will recognise it. */
@@ -51,8 +52,10 @@ export function readSources(
     try {
       const size = statSync(full).size;
       if (size > MAX_SOURCE_BYTES) return fail(name, `file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES}`);
-      sources.push({ name, bytes: readFileSync(full), dir: join(full, '..') });
+      // Read with the limit, not the size reported: a device or a pipe reports 0 and may never end.
+      sources.push({ name, bytes: readBounded(full, MAX_SOURCE_BYTES), dir: join(full, '..') });
     } catch (err) {
+      if (err instanceof TooLargeError) return fail(name, `more than ${MAX_SOURCE_BYTES} bytes; the limit is ${MAX_SOURCE_BYTES}`);
       fail(name, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   };
@@ -64,7 +67,14 @@ export function readSources(
         continue;
       }
       stdinUsed = true;
-      const bytes = (opts.stdin ?? (() => readFileSync(0)))();
+      let bytes: Uint8Array;
+      try {
+        bytes = (opts.stdin ?? (() => readBounded(0, MAX_SOURCE_BYTES)))();
+      } catch (err) {
+        if (err instanceof TooLargeError) fail('<stdin>', `input is more than ${MAX_SOURCE_BYTES} bytes; the limit is ${MAX_SOURCE_BYTES}`);
+        else fail('<stdin>', `cannot read standard input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        continue;
+      }
       if (bytes.length > MAX_SOURCE_BYTES) fail('<stdin>', `input is ${bytes.length} bytes; the limit is ${MAX_SOURCE_BYTES}`);
       else sources.push({ name: '<stdin>', bytes, dir: cwd });
       continue;

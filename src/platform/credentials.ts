@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { load } from 'js-yaml';
 import type { CredentialsSource } from '../model/desired.js';
+import { readBounded, TooLargeError } from '../util/read-bounded.js';
 
 /**
  * Reads an integration's secret values from where its manifest says they are. Passed into planning and
@@ -60,7 +60,9 @@ export class LocalCredentials implements CredentialResolver {
     try {
       parsed = load(readBounded(path, MAX_CREDENTIALS_FILE).toString('utf8'));
     } catch (err) {
-      if (err instanceof CredentialsError) throw new CredentialsError(`${where}: credentialsRef.file ${file}: ${err.message}`, [file]);
+      if (err instanceof TooLargeError) {
+        throw new CredentialsError(`${where}: credentialsRef.file ${file}: larger than ${MAX_CREDENTIALS_FILE / 1024} KiB; a credentials file holds a few fields`, [file]);
+      }
       const code = (err as NodeJS.ErrnoException).code;
       // A YAML error message would quote the file's content: say only where.
       throw new CredentialsError(`${where}: credentialsRef.file ${file}: ${code === 'ENOENT' ? 'no such file' : code ? `cannot read (${code})` : 'not valid YAML or JSON'}`, [file]);
@@ -83,21 +85,3 @@ export class LocalCredentials implements CredentialResolver {
 
 /** Credential files are small; reading stops here, whatever size the file claims (a device never ends). */
 export const MAX_CREDENTIALS_FILE = 64 * 1024;
-
-/** Reads at most `limit` bytes and fails past it, by reading rather than trusting the size the file reports. */
-function readBounded(path: string, limit: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(limit + 1);
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, buf, size, buf.length - size, null);
-      if (n === 0) break;
-      size += n;
-      if (size > limit) throw new CredentialsError(`larger than ${limit / 1024} KiB; a credentials file holds a few fields`);
-    }
-    return buf.subarray(0, size);
-  } finally {
-    closeSync(fd);
-  }
-}

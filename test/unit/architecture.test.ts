@@ -38,13 +38,14 @@ const layer = (path: string) => path.split('/')[0]!;
 
 /** Which layers each layer may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
+  util: [],
   model: [],
-  manifest: ['model'],
-  server: ['model'],
-  platform: ['model', 'server'],
-  plan: ['model', 'platform', 'manifest'],
-  controller: ['model', 'manifest', 'platform', 'plan'],
-  cli: ['model', 'manifest', 'platform', 'plan', 'controller', 'server'],
+  manifest: ['model', 'util'],
+  server: ['model', 'util'],
+  platform: ['model', 'server', 'util'],
+  plan: ['model', 'platform', 'manifest', 'util'],
+  controller: ['model', 'manifest', 'platform', 'plan', 'util'],
+  cli: ['model', 'manifest', 'platform', 'plan', 'controller', 'server', 'util'],
 };
 
 describe('architecture', () => {
