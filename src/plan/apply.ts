@@ -51,6 +51,11 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
   const outcome: ApplyOutcome = { applied: [], failed: [], skipped: [] };
   const total = plan.changes.length;
   const brokenOrgs = new Set<string>();
+  // Once the platform cannot be reached at all, the rest is not sent: each call would retry for seconds.
+  let unreachable = false;
+  const noteUnreachable = (err: unknown) => {
+    if (err instanceof PlatformError && err.code === 'unreachable') unreachable = true;
+  };
   let i = 0;
   const done = () => outcome.applied.length + outcome.failed.length + outcome.skipped.length;
 
@@ -65,6 +70,10 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
     i = j;
     if (opts.shouldStop?.()) {
       for (const c of run) outcome.skipped.push({ change: c, reason: 'interrupted' });
+      continue;
+    }
+    if (unreachable) {
+      for (const c of run) outcome.skipped.push({ change: c, reason: `${platform.description} is unreachable` });
       continue;
     }
     if (brokenOrgs.has(first.organization)) {
@@ -109,6 +118,8 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
           settled.add(c);
           outcome.failed.push({ change: c, error: (err as Error).message });
           if (c.action === 'create-organization') brokenOrgs.add(org);
+          noteUnreachable(err);
+          if (unreachable) break;
         }
       }
     };
@@ -178,10 +189,19 @@ export async function applyPlan(platform: Platform, plan: Plan, opts: ApplyOptio
         }
       }
     } catch (err) {
+      noteUnreachable(err);
       if (err instanceof PlatformError && err.ambiguous) await settleLost(run.filter((c) => !settled.has(c)), err);
       // A whole batch call failed (network, 5xx): every change in it failed; later runs still go ahead.
-      else for (const c of run) if (!settled.has(c)) outcome.failed.push({ change: c, error: (err as Error).message });
+      else {
+        for (const c of run) {
+          if (settled.has(c)) continue;
+          settled.add(c);
+          outcome.failed.push({ change: c, error: (err as Error).message });
+        }
+      }
     }
+    // `each` stops early when the platform is gone: what it did not reach is not attempted.
+    for (const c of run) if (!settled.has(c)) outcome.skipped.push({ change: c, reason: `${platform.description} is unreachable` });
     opts.onProgress?.(done(), total);
   }
   return outcome;

@@ -6,7 +6,16 @@ import type { Platform } from './types.js';
 export interface Target {
   platform: Platform;
   locks: Locks;
+  /** What opening did that the user should hear of (an embedded database created, or not there yet). */
+  notes?: string[];
 }
+
+/**
+ * What to do when the platform's storage does not exist yet (an embedded database never applied to):
+ * `create` it (apply), plan against an `empty` one and create nothing (plan, diff: they write nothing), or
+ * `fail` (export, force-unlock: there is nothing to read).
+ */
+export type WhenMissing = 'create' | 'empty' | 'fail';
 
 /** The embedded platform's database when nothing else is named, relative to the working directory. */
 export const DEFAULT_DB = '.orgctl/platform.db';
@@ -20,12 +29,8 @@ export interface OpenOptions {
   identity: () => string;
   rateLimitPerMinute?: number;
   batchSize?: number;
-  /**
-   * Whether opening may create the platform's storage (an embedded database that does not exist yet):
-   * apply may, plan and diff write nothing and must not.
-   */
-  create: boolean;
-  onRetry?: (what: string, attempt: number, delayMs: number) => void;
+  whenMissing: WhenMissing;
+  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
 /** One kind of platform: which addresses it takes, and how to open one. Adapters load only when opened. */
@@ -59,8 +64,20 @@ const embedded: PlatformKind = {
     const file = address.startsWith('file:') ? address.slice(5) : DEFAULT_DB;
     const path = file === ':memory:' || isAbsolute(file) ? file : join(opts.cwd, file);
     const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
-    if (!opts.create && !EmbeddedConnection.exists(path)) {
-      throw new NoPlatformError(`no embedded platform at ${file}: nothing has been applied here yet (orgctl apply creates it)`);
+    if (!EmbeddedConnection.exists(path)) {
+      if (opts.whenMissing === 'fail') throw new NoPlatformError(`no embedded platform at ${file}: nothing has been applied here yet (orgctl apply creates it)`);
+      if (opts.whenMissing === 'empty') {
+        // Planned against an empty platform held in memory, under the real file's name: a saved plan then
+        // applies to the file, which apply creates, and nothing is written now.
+        const connection = new EmbeddedConnection(':memory:', opts.identity(), opts.env);
+        return {
+          platform: new EmbeddedPlatform(connection, `embedded:${path}`),
+          locks: new EmbeddedLeases(connection),
+          notes: [`no embedded platform at ${file} yet: planning against an empty one (orgctl apply creates it)`],
+        };
+      }
+      const connection = new EmbeddedConnection(path, opts.identity(), opts.env);
+      return { platform: new EmbeddedPlatform(connection), locks: new EmbeddedLeases(connection), notes: [`created the embedded platform at ${file}`] };
     }
     const connection = new EmbeddedConnection(path, opts.identity(), opts.env);
     return { platform: new EmbeddedPlatform(connection), locks: new EmbeddedLeases(connection) };

@@ -30,6 +30,7 @@ const ROUTES: { method: Method; path: string; body?: Record<string, unknown> }[]
   { method: 'GET', path: '/api/v1/orgs' },
   { method: 'POST', path: '/api/v1/orgs', body: { name: 'neworg', displayName: 'New', plan: 'premium', creator: 'owner@acme.example' } },
   { method: 'GET', path: '/api/v1/orgs/:org' },
+  { method: 'GET', path: '/api/v1/org-names/:name' },
   { method: 'PATCH', path: '/api/v1/orgs/:org', body: { displayName: 'Acme', plan: 'freemium', cache: { enabled: true, podType: 'small' } } },
   { method: 'DELETE', path: '/api/v1/orgs/:org' },
   { method: 'GET', path: '/api/v1/orgs/:org/members' },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
 import { credentialsMatch } from '../../server/crypto.js';
@@ -44,6 +44,7 @@ export class EmbeddedConnection {
     localEmail: string,
     env: NodeJS.ProcessEnv = process.env,
   ) {
+    EmbeddedConnection.check(file);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.service = openPlatform({ db: file, env });
     const user = this.service.ctx.write(() => this.service.identity.ensureUser(localEmail, {}, true));
@@ -53,6 +54,24 @@ export class EmbeddedConnection {
   /** Whether a database exists at `file` (plan must not create one). */
   static exists(file: string): boolean {
     return file === ':memory:' || existsSync(file);
+  }
+
+  /**
+   * A file that is there but is not SQLite is refused before anything is written beside it (a key file).
+   * An empty file is a new database, as SQLite treats it.
+   */
+  static check(file: string): void {
+    if (file === ':memory:' || !existsSync(file)) return;
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(16);
+      const n = readSync(fd, head, 0, 16, 0);
+      if (n > 0 && head.toString('latin1', 0, n) !== 'SQLite format 3\u0000'.slice(0, n)) {
+        throw new Error(`${file} is not an orgctl platform database (not an SQLite file)`);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   close(): void {
@@ -72,8 +91,12 @@ export class EmbeddedPlatform implements Platform {
   private readonly service: PlatformService;
   private readonly operator: Actor;
 
-  constructor(private readonly connection: EmbeddedConnection) {
-    this.description = `embedded:${connection.file}`;
+  /** `description` names the platform in plans; it is the file's unless given (planning against an empty one). */
+  constructor(
+    private readonly connection: EmbeddedConnection,
+    description = `embedded:${connection.file}`,
+  ) {
+    this.description = description;
     this.service = connection.service;
     this.operator = connection.operator;
   }

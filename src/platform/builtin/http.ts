@@ -40,18 +40,21 @@ export interface HttpPlatformOptions {
   retry?: RetryPolicy;
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
-  onRetry?: (what: string, attempt: number, delayMs: number) => void;
+  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
-/** The built-in platform's error envelope: `{"error": {"code", "message", "details"}}`. */
-export function readBuiltinError(_status: number, text: string): ErrorAnswer {
+/**
+ * The built-in platform's error envelope: `{"error": {"code", "message", "details"}}`. Anything else came from
+ * something that is not the platform's API (a web server, a proxy's error page): it is not echoed.
+ */
+export function readBuiltinError(status: number, text: string): ErrorAnswer {
   try {
     const e = (JSON.parse(text) as { error?: { message?: string; code?: string; details?: Record<string, unknown> } }).error;
     if (e?.message) return { message: e.message, code: e.code, details: e.details };
   } catch {
     // not JSON: fall through
   }
-  return { message: text.slice(0, 500) };
+  return { message: `not an orgctl platform API: HTTP ${status} without the API's error body (is the address the platform's, e.g. http://HOST:8080?)`, code: 'not_orgctl' };
 }
 
 /** A connection to `orgctl platform serve`'s REST API, shared by the platform adapter and its leases. */
@@ -125,7 +128,7 @@ export class HttpPlatform implements Platform {
       try {
         view = await this.client.request<OrgViewLike>('GET', orgPath(org), undefined, 'GET /orgs/:org');
       } catch (err) {
-        if (err instanceof PlatformError && err.status === 404) return undefined;
+        if (err instanceof PlatformError && err.status === 404 && err.code === 'not_found') return this.absent(org);
         throw err;
       }
       const members = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members');
@@ -136,6 +139,28 @@ export class HttpPlatform implements Platform {
       return toActualOrg(view, members.items, invites.items, integrations.items);
     }
     throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
+  }
+
+  /**
+   * The platform answers 404 for an organization that does not exist and for one this identity is not a
+   * member of. A plan must not promise to create the second: the name lookup tells them apart.
+   */
+  private async absent(org: string): Promise<undefined> {
+    let taken = false;
+    try {
+      taken = (await this.client.request<{ taken: boolean }>('GET', `/api/v1/org-names/${encodeURIComponent(org)}`, undefined, 'GET /org-names/:name')).taken;
+    } catch (err) {
+      // A platform without the lookup: it cannot be told, as before.
+      if (!(err instanceof PlatformError && err.status === 404)) throw err;
+    }
+    if (taken) {
+      throw new PlatformError(
+        `organization "${org}" exists on ${this.description}, but ${await this.actor()} cannot see it (not a member); ask one of its owners to add this identity, or use a member's token`,
+        403,
+        'not_visible',
+      );
+    }
+    return undefined;
   }
 
   async compareCredentials(_org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {

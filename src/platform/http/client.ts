@@ -32,7 +32,13 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   /** Told when a request is about to be retried (a terminal says "retrying"). */
-  onRetry?: (what: string, attempt: number, delayMs: number) => void;
+  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
+  /**
+   * After a request gave up on reaching the platform, others fail at once for this long instead of each
+   * retrying for seconds (a circuit breaker); then one request may try again. Default 30 s.
+   */
+  breakerCooldownMs?: number;
+  now?: () => number;
 }
 
 const TIMEOUT_MS = 30_000;
@@ -53,6 +59,10 @@ export class HttpClient {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  /** Until when requests fail at once, after one gave up on reaching the platform. */
+  private unreachableUntil = 0;
+  private unreachableReason = '';
 
   constructor(private readonly opts: HttpClientOptions) {
     const problem = httpAddressProblem(opts.baseUrl);
@@ -62,6 +72,7 @@ export class HttpClient {
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
     this.sleep = opts.sleep ?? wait;
+    this.now = opts.now ?? Date.now;
     this.limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute, undefined, this.sleep) : undefined;
   }
 
@@ -80,13 +91,16 @@ export class HttpClient {
     const idempotencyKey = write && this.opts.idempotentWrites ? randomUUID() : undefined;
     const repeatSafe = !write || this.opts.idempotentWrites;
     const what = `${method} ${path.replace(/\?.*/, '')}`;
+    if (this.now() < this.unreachableUntil) {
+      throw new PlatformError(`${this.baseUrl} is unreachable (${this.unreachableReason}); not sending ${what}`, undefined, 'unreachable');
+    }
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= this.retry.attempts;
       await this.limiter?.acquire();
       this.count(kind);
-      const again = async (delay: number) => {
+      const again = async (delay: number, why: string) => {
         this.count('retries');
-        this.opts.onRetry?.(what, attempt + 1, delay);
+        this.opts.onRetry?.(what, attempt + 1, delay, why);
         await this.sleep(delay);
       };
       let res;
@@ -105,19 +119,29 @@ export class HttpClient {
           bodyTimeout: this.timeoutMs,
         });
       } catch (err) {
-        const notSent = connectionRefused(err);
+        const tls = tlsProblem(err);
+        if (tls) throw new PlatformError(`cannot reach ${this.baseUrl}: ${tls}`, undefined, 'tls');
+        const notSent = neverConnected(err);
         if (!last && (notSent || retryable({ networkError: true }, repeatSafe))) {
-          await again(backoffMs(attempt, this.retry));
+          await again(backoffMs(attempt, this.retry), transportMessage(err));
           continue;
         }
-        throw new PlatformError(`cannot reach ${this.baseUrl}: ${transportMessage(err)}`, undefined, 'unreachable', {}, write && !notSent && !repeatSafe);
+        if (notSent) {
+          // Every attempt failed to connect: the platform is down or unreachable. Open the breaker.
+          this.unreachableReason = `${transportMessage(err)} after ${attempt + 1} attempt${attempt ? 's' : ''}`;
+          this.unreachableUntil = this.now() + (this.opts.breakerCooldownMs ?? 30_000);
+          throw new PlatformError(`cannot reach ${this.baseUrl}: ${transportMessage(err)}`, undefined, 'unreachable');
+        }
+        // Connected, then lost: the request may have been done.
+        throw new PlatformError(`${what}: the connection was lost before the answer: ${transportMessage(err)}`, undefined, 'connection_lost', {}, write && !repeatSafe);
       }
+      this.unreachableUntil = 0;
       let text: string;
       try {
         text = await res.body.text();
       } catch (err) {
         if (!last && retryable({ networkError: true }, repeatSafe)) {
-          await again(backoffMs(attempt, this.retry));
+          await again(backoffMs(attempt, this.retry), 'connection lost while reading the answer');
           continue;
         }
         throw new PlatformError(`${what}: connection lost while reading the answer: ${transportMessage(err)}`, undefined, 'connection_lost', {}, write && !repeatSafe);
@@ -127,7 +151,7 @@ export class HttpClient {
         const after = retryAfterMs(res.headers['retry-after']);
         const delay = after ?? backoffMs(attempt, this.retry);
         if (res.statusCode === 429) this.limiter?.pause(delay);
-        await again(delay);
+        await again(delay, `answered ${res.statusCode}`);
         continue;
       }
       if (res.statusCode >= 400) {
@@ -153,12 +177,28 @@ export class HttpClient {
   }
 }
 
-/** A refused connection never reached the server: any request may be sent again. */
-function connectionRefused(err: unknown): boolean {
-  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-  return code === 'ECONNREFUSED';
+/** An https:// address whose server speaks plain HTTP (or another TLS failure), said plainly. */
+function tlsProblem(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.cause?.code ?? e.code ?? '';
+  const message = `${e.message ?? ''} ${e.cause?.message ?? ''}`;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|http request/i.test(message)) {
+    return 'TLS handshake failed: is the server plain HTTP? (try http://)';
+  }
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|self[- ]signed|UNABLE_TO_VERIFY/i.test(code + message)) {
+    return `TLS handshake failed (${code || 'certificate or protocol error'})`;
+  }
+  return undefined;
+}
+
+/** A connection that was never made never reached the server: any request may be sent again. */
+function neverConnected(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code ?? '');
 }
 
 function transportMessage(err: unknown): string {
-  return (err as Error).message;
+  const e = err as Error & { cause?: { code?: string } };
+  const code = (e as { code?: string }).code ?? e.cause?.code;
+  return code && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
 }

@@ -111,6 +111,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   app.get('/api/v1/orgs', async (req) => ({ items: orgs.list(actor(req)) }));
   app.post('/api/v1/orgs', { schema: { body: S.orgCreateBody } }, async (req, reply) => commit(req, reply, () => orgs.create(actor(req), req.body as never), 201));
   app.get('/api/v1/orgs/:org', async (req) => orgs.get(actor(req), (req.params as { org: string }).org));
+  app.get('/api/v1/org-names/:name', async (req) => orgs.nameTaken(actor(req), (req.params as { name: string }).name));
   app.patch('/api/v1/orgs/:org', { schema: { body: S.orgUpdateBody } }, async (req, reply) =>
     commit(req, reply, () => orgs.update(actor(req), (req.params as { org: string }).org, req.body as never)),
   );

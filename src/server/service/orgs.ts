@@ -63,6 +63,15 @@ export class Orgs {
   }
 
   /**
+   * Whether an organization name is taken, for any signed-in user: organization names are one namespace, and
+   * creating one would tell the same. Lets a client tell "does not exist" from "exists, but you cannot see it".
+   */
+  nameTaken(_actor: Actor, name: string): { name: string; taken: boolean } {
+    if (!ORG_NAME.test(name) || name.length > 63) throw badRequest(`invalid organization name "${name}"`, 'name');
+    return { name, taken: this.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(name) !== undefined };
+  }
+
+  /**
    * Any user may create an organization; they become its owner and creator. A superuser (the platform
    * operator) may create one on behalf of someone else, who becomes its creator.
    */
