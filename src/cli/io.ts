@@ -6,9 +6,13 @@ export interface Io {
   stdin: () => Uint8Array;
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Whether stdout is a terminal (colour, prompts). */
+  /** Whether stdout is a terminal: colour, and lists cut to a screenful. */
   isTTY: boolean;
-  /** Asks a yes/no question on the terminal (only used when isTTY). */
+  /** Whether standard input is a terminal someone can answer a question at (Terraform decides by stdin too). */
+  interactive?: boolean;
+  /** Whether stderr is a terminal: progress is one line redrawn in place, and retries are said. */
+  stderrTTY?: boolean;
+  /** Asks a yes/no question on the terminal (only used when interactive); Ctrl-C or Ctrl-D answer no. */
   confirm?: (question: string) => Promise<boolean>;
 }
 
@@ -28,4 +32,9 @@ export class UserError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set (no-color.org) or the terminal is dumb. */
+export function useColor(io: Io, flag = true): boolean {
+  return flag && io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }

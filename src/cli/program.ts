@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { HeldLocks } from '../platform/locks.js';
 import { ExitCode, UserError, type Io } from './io.js';
 import { VERSION } from './version.js';
 
@@ -25,8 +26,44 @@ class OrgctlCommand extends Command {
 
   unknownOption(flag: string): void {
     const name = flag.startsWith('--') ? flag.replace(/=[\s\S]*$/, '') : flag.slice(0, 2);
+    const hint = OPTION_HINTS[name] ?? this.options.find((o) => o.long && name.length > 3 && o.long.startsWith(name))?.long;
+    if (hint) this.error(`error: unknown option '${name}'; did you mean ${hint}?`, { code: 'commander.unknownOption', exitCode: ExitCode.usage });
     (Command.prototype as unknown as { unknownOption(flag: string): void }).unknownOption.call(this, name);
   }
+}
+
+/** Options people type from habit (Terraform, kubectl), and orgctl's own. */
+const OPTION_HINTS: Record<string, string> = {
+  '--file': '--filename (-f)',
+  '--auto-approve': '--yes (-y)',
+  '--approve': '--yes (-y)',
+  '--dry-run': 'orgctl plan (apply writes; plan never does)',
+  '--json': '-o json',
+  '--max-removal': '--max-removals',
+  '--allow-owner-change': '--allow-owner-changes',
+};
+
+/**
+ * Terraform's single-dash flags. Commander would read `-out=plan.json` as `-o ut=plan.json`, a confusing error
+ * about the output format; say which orgctl flag is meant instead.
+ */
+const TERRAFORM_FLAGS: Record<string, string> = {
+  out: '--out FILE',
+  'no-color': '--no-color',
+  'auto-approve': '--yes',
+  'detailed-exitcode': '--detailed-exitcode',
+  'lock-timeout': '--lock-timeout',
+  json: '-o json',
+};
+
+function terraformHabit(argv: string[]): string | undefined {
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
+    const flag = m && TERRAFORM_FLAGS[m[1]!];
+    if (flag) return `-${m[1]} is Terraform's spelling; orgctl takes ${flag}`;
+  }
+  return undefined;
 }
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
@@ -38,7 +75,7 @@ const outputOption = () => new Option('-o, --output <format>', 'output format').
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new OrgctlCommand('orgctl')
     .description('Declarative organizations, members, invites and integrations for ML data platforms.')
-    .version(VERSION, '--version', 'print the orgctl version')
+    .version(`orgctl ${VERSION}`, '--version', 'print the orgctl version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -65,7 +102,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--max-removals <n|n%>', 'refuse plans removing more members than this, per organization', '25%')
       .option('--allow-owner-changes', 'allow promoting, demoting or removing owners', false)
       .option('--rate-limit <per-minute>', 'client-side limit of platform requests per minute (default $ORGCTL_RATE_LIMIT, else none)')
-      .option('--no-color', 'no colours, even on a terminal');
+      .option('--strict', 'treat warnings (a credential variable not set) as errors', false)
+      .option('--full', 'on a terminal, show every change (long runs of one action are cut to 20 otherwise)', false)
+      .option('--no-color', 'no colours, even on a terminal (NO_COLOR and TERM=dumb also turn them off)');
 
   reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))
     .addOption(outputOption())
@@ -75,21 +114,35 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('apply').description('apply manifests (after confirmation) or a saved plan'))
     .argument('[plan]', 'a plan saved by `orgctl plan --out`')
-    .option('-y, --yes', 'apply without asking (required when not on a terminal)', false)
+    .option('-y, --yes', 'apply without asking (required when standard input is not a terminal; a saved plan is never asked about)', false)
+    .option('-v, --verbose', 'list every person in failure reports (grouped with counts otherwise)', false)
     .option('--lock-timeout <duration>', 'wait this long for another apply\'s lock on an organization (e.g. 30s, 5m)', '0s')
     .option('--lock-ttl <duration>', 'lease length, renewed while applying; a killed apply\'s lock frees itself after this', '30s')
     .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
     .action(async (planFile: string | undefined, opts) => {
-      // SIGINT/SIGTERM: finish the call in flight, report what was and was not applied, exit non-zero.
+      // The first SIGINT/SIGTERM finishes the call in flight, reports what was and was not applied, releases
+      // the lock and exits non-zero. A second one stops at once: the lock is given back, the call in flight
+      // may or may not have been done (Terraform's double Ctrl-C).
       let stopping = false;
+      let held: HeldLocks | undefined;
       const stop = () => {
+        if (stopping) {
+          io.stderr('\nsecond interrupt: stopping now; the change in flight may or may not have been applied (run plan to see)\n');
+          const released = held ? held.release().catch(() => undefined) : Promise.resolve();
+          void Promise.race([released, new Promise((r) => setTimeout(r, 3000).unref())]).then(() => process.exit(130));
+          return;
+        }
         stopping = true;
-        io.stderr('\ninterrupted: finishing the change in flight, then stopping\n');
+        io.stderr('\ninterrupted: finishing the change in flight, then stopping and releasing the lock; interrupt again to stop at once\n');
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       try {
-        const code = await (await commands.reconcile()).runApply({ ...opts, planFile }, io, { confirm: io.confirm, shouldStop: () => stopping });
+        const code = await (await commands.reconcile()).runApply({ ...opts, planFile }, io, {
+          confirm: io.confirm,
+          shouldStop: () => stopping,
+          onLocked: (locks) => (held = locks),
+        });
         setExit(stopping ? Math.max(code, ExitCode.failure) : code);
       } finally {
         process.off('SIGINT', stop);
@@ -102,7 +155,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description("break the apply lock on organizations, e.g. one a killed apply left (it also runs out by itself after --lock-ttl)")
     .argument('<org...>', 'organizations to unlock')
     .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
-    .action(async (orgs: string[], opts: { platform?: string }) => setExit(await (await commands.reconcile()).runForceUnlock(orgs, opts, io)));
+    .option('--force', 'break the lock without asking', false)
+    .action(async (orgs: string[], opts: { platform?: string; force: boolean }) => setExit(await (await commands.reconcile()).runForceUnlock(orgs, opts, io, io.confirm)));
 
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
@@ -123,6 +177,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
   config.command('get-contexts').description('list contexts').action(async () => setExit((await commands.config()).runGetContexts(io)));
   config.command('current-context').description('print the current context').action(async () => setExit((await commands.config()).runCurrentContext(io)));
+  config.command('view').description('print the config (token files are paths; tokens are never stored)').action(async () => setExit((await commands.config()).runView(io)));
+  config
+    .command('delete-context')
+    .argument('<name>')
+    .description('delete a context (unsets current-context if it was the current one)')
+    .action(async (name: string) => setExit((await commands.config()).runDeleteContext(name, io)));
   config
     .command('use-context')
     .argument('<name>')
@@ -131,7 +191,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   config
     .command('set-context')
     .argument('<name>')
-    .description('create or update a context')
+    .description('create or update a context (never switches to it: use use-context)')
     .option('--platform <url>', 'http(s)://... or file:PATH')
     .option('--organization <name>', 'the active organization in this context (default --org of export)')
     .option('--token-file <path>', 'file holding the bearer token (never the token itself)')
@@ -193,6 +253,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 /** Runs the CLI with arguments (without `node` and the script); returns the exit code. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let code: number = ExitCode.ok;
+  // Under --detailed-exitcode, 2 means "changes present" and nothing else (Terraform): every error is 1.
+  const usageCode = argv[0] === 'plan' && argv.includes('--detailed-exitcode') ? ExitCode.failure : ExitCode.usage;
+  const habit = terraformHabit(argv);
+  if (habit) {
+    io.stderr(`error: ${habit}\n`);
+    return usageCode;
+  }
   const program = buildProgram(io, (c) => (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -200,11 +267,11 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return err.exitCode === 0 ? ExitCode.ok : usageCode;
     }
     if (err instanceof UserError) {
       io.stderr(`error: ${err.message}\n`);
-      return err.exitCode;
+      return err.exitCode === ExitCode.usage ? usageCode : err.exitCode;
     }
     throw err;
   }

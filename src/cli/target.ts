@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MAX_BATCH } from '../platform/batch.js';
-import { NoPlatformError, openPlatformTarget, type Target } from '../platform/registry.js';
+import { NoPlatformError, openPlatformTarget, type Target, type WhenMissing } from '../platform/registry.js';
 import { currentContext } from './config.js';
 import { localIdentity } from './identity.js';
 import { ExitCode, UserError, type Io } from './io.js';
@@ -19,7 +19,7 @@ export interface TargetFlags {
  * current context (kubeconfig style). A token comes from $ORGCTL_TOKEN or the file named by
  * $ORGCTL_TOKEN_FILE or the context: never from a flag, which `ps` would show.
  */
-export async function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string; batchSize?: string; create?: boolean } = {}): Promise<Target> {
+export async function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string; batchSize?: string; whenMissing?: WhenMissing } = {}): Promise<Target> {
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
   const address = checkPlatformAddress(
     flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '',
@@ -58,7 +58,11 @@ export async function openTarget(flag: string | undefined, io: Io, opts: { rateL
       identity: () => localIdentity(io.env, io.cwd),
       rateLimitPerMinute: perMinute,
       batchSize,
-      create: opts.create ?? true,
+      whenMissing: opts.whenMissing ?? 'fail',
+      // On a terminal, a retry is said: a refused connection otherwise looks like a hang for seconds.
+      onRetry: io.stderrTTY
+        ? (what, attempt, delayMs, why) => io.stderr(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})\n`)
+        : undefined,
     });
   } catch (err) {
     if (err instanceof UserError) throw err;

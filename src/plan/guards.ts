@@ -35,14 +35,20 @@ export function checkGuards(changes: readonly Change[], actual: Map<string, Actu
   for (const [org, list] of byOrganization(changes)) {
     const state = actual.get(org);
     const members = state?.members ?? new Map();
-    const removals = list.filter((c) => c.action === 'remove-member');
-    const limit = 'count' in opts.maxRemovals ? opts.maxRemovals.count : Math.floor((members.size * opts.maxRemovals.percent) / 100);
-    if (removals.length > limit) {
-      const what = 'count' in opts.maxRemovals ? `${opts.maxRemovals.count}` : `${opts.maxRemovals.percent}% of ${members.size} = ${limit}`;
+    // Losing a pending invite is losing access too: removals and cancellations count together, against
+    // everyone with access (members plus open invites), so an organization that is mostly pending is protected.
+    const removals = list.filter((c) => c.action === 'remove-member').length;
+    const cancels = list.filter((c) => c.action === 'cancel-invite').length;
+    const losses = removals + cancels;
+    const people = members.size + (state?.invites.size ?? 0);
+    const limit = 'count' in opts.maxRemovals ? opts.maxRemovals.count : Math.floor((people * opts.maxRemovals.percent) / 100);
+    if (losses > limit) {
+      const what = 'count' in opts.maxRemovals ? `${opts.maxRemovals.count}` : `${opts.maxRemovals.percent}% of ${people} = ${limit}`;
+      const parts = [removals ? `removes ${removals} member${removals === 1 ? '' : 's'}` : '', cancels ? `cancels ${cancels} invite${cancels === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
       out.push({
         guard: 'max-removals',
         organization: org,
-        message: `the plan removes ${removals.length} of ${members.size} members of "${org}", more than --max-removals allows (${what}); review the removals, then raise --max-removals (e.g. --max-removals=${removals.length})`,
+        message: `the plan ${parts} of "${org}": ${losses} of ${people} people with access (members plus open invites), more than --max-removals allows (${what}); review them, then raise --max-removals (e.g. --max-removals=${losses})`,
       });
     }
     for (const c of list) {
@@ -57,12 +63,14 @@ export function checkGuards(changes: readonly Change[], actual: Map<string, Actu
           message: `the plan would ${c.action === 'remove-member' ? 'remove' : `demote (${before} -> ${after})`} ${c.target}, the identity applying it, in "${org}"; declare yourself, add yourself to spec.members.ignore, or apply as another identity (no flag overrides this)`,
         });
       }
-      if (c.action === 'remove-member' && members.get(c.target)?.creator) {
+      const demotion = c.action === 'update-role' && ROLE_RANK[c.after.role] < ROLE_RANK[c.before.role];
+      if ((c.action === 'remove-member' || demotion) && members.get(c.target)?.creator) {
+        // The platform refuses both: a plan that shows them would fail at apply and stay as drift for ever.
         out.push({
           guard: 'creator',
           organization: org,
           target: c.target,
-          message: `the plan would remove ${c.target}, who created "${org}"; the creator can never be removed: declare them or add them to spec.members.ignore (no flag overrides this)`,
+          message: `the plan would ${demotion ? `demote (${before} -> ${after})` : 'remove'} ${c.target}, who created "${org}"; the creator can never be removed or demoted: declare them as owner or add them to spec.members.ignore (no flag overrides this)`,
         });
       }
       const ownerChange = (c.action === 'update-role' && (before === 'owner' || after === 'owner')) || (c.action === 'remove-member' && before === 'owner');

@@ -12,6 +12,10 @@ export interface PlanResult {
   plan: Plan;
   /** Things worth saying that do not stop the plan. */
   notes: string[];
+  /** Things that make the plan check less than it should (a credential variable not set); errors under --strict. */
+  warnings: string[];
+  /** Existing integrations whose credentials were not compared (`org/name`), for the summary. */
+  uncompared: string[];
   actual: Map<string, ActualOrg | undefined>;
   violations: GuardViolation[];
 }
@@ -36,6 +40,16 @@ export interface OrgPlan {
   observed: Observed;
   changes: Change[];
   notes: string[];
+  warnings: string[];
+  uncompared: string[];
+  problems: string[];
+}
+
+/** What comparing credentials found to say, beside the comparison itself. */
+interface Findings {
+  notes: string[];
+  warnings: string[];
+  uncompared: string[];
   problems: string[];
 }
 
@@ -49,8 +63,7 @@ async function compareCredentials(
   resolver: CredentialResolver,
   org: DesiredOrg,
   actual: ActualOrg | undefined,
-  notes: string[],
-  problems: string[],
+  found: Findings,
 ): Promise<CredentialsComparison> {
   const out = new Map<string, 'match' | 'differ' | 'unknown'>();
   for (const integration of org.integrations.values()) {
@@ -58,7 +71,8 @@ async function compareCredentials(
     const existing = actual?.integrations.get(integration.name);
     const where = `integration "${integration.name}" of "${org.name}"`;
     if (existing && platform.capabilities.credentialDrift === 'none') {
-      notes.push(`${where}: ${platform.description} cannot tell whether stored credentials differ; they are not compared (a changed secret is applied only when the integration changes otherwise)`);
+      found.notes.push(`${where}: ${platform.description} cannot tell whether stored credentials differ; they are not compared (a changed secret is applied only when the integration changes otherwise)`);
+      found.uncompared.push(`${org.name}/${integration.name}`);
       out.set(integration.name, 'unknown');
       continue;
     }
@@ -68,10 +82,12 @@ async function compareCredentials(
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       if (existing) {
-        notes.push(`${err.message}; its credentials are not compared`);
+        // A misnamed CI secret must not silence drift detection in silence.
+        found.warnings.push(`${err.message}; its credentials are not compared (an error with --strict)`);
+        found.uncompared.push(`${org.name}/${integration.name}`);
         out.set(integration.name, 'unknown');
       } else {
-        problems.push(err.message);
+        found.problems.push(err.message);
       }
       continue;
     }
@@ -84,13 +100,12 @@ async function compareCredentials(
 
 /** Reads one organization and diffs it against its desired state. Reads the platform and credential sources only. */
 export async function planOrganization(platform: Platform, resolver: CredentialResolver, org: DesiredOrg, acting: Acting): Promise<OrgPlan> {
-  const notes: string[] = [];
-  const problems = capabilityProblems(org, platform.capabilities, platform.description);
-  if (problems.length) return { organization: org.name, actual: undefined, observed: null, changes: [], notes, problems };
+  const found: Findings = { notes: [], warnings: [], uncompared: [], problems: capabilityProblems(org, platform.capabilities, platform.description) };
+  if (found.problems.length) return { organization: org.name, actual: undefined, observed: null, changes: [], ...found };
   const actual = await platform.read(org.name);
-  const credentials = await compareCredentials(platform, resolver, org, actual, notes, problems);
+  const credentials = await compareCredentials(platform, resolver, org, actual, found);
   const changes = diffOrganization(org, actual, { ...acting, credentials });
-  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, notes, problems };
+  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found };
 }
 
 /** Puts organizations' plans together, in the order given, and checks the guards on the whole. */
@@ -99,17 +114,21 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
   const observed: Record<string, Observed> = {};
   const changes: Change[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
+  const uncompared: string[] = [];
   const problems: string[] = [];
   for (const part of parts) {
     actual.set(part.organization, part.actual);
     observed[part.organization] = part.observed;
     for (const c of part.changes) changes.push(c); // no spread: an organization may have a million changes
-    for (const n of part.notes) notes.push(n);
-    for (const p of part.problems) problems.push(p);
+    notes.push(...part.notes);
+    warnings.push(...part.warnings);
+    uncompared.push(...part.uncompared);
+    problems.push(...part.problems);
   }
   if (problems.length) throw new PlanError(problems);
   const violations = checkGuards(changes, actual, { ...guards, actor });
-  return { notes, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
+  return { notes, warnings, uncompared, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DesiredOrg } from '../model/desired.js';
 import { canonicalJson } from '../model/canonical-json.js';
 import { DEFAULT_GUARDS, type GuardSettings, type Observed, type Plan } from '../model/plan.js';
 import type { CredentialResolver } from '../platform/credentials.js';
-import { lockOrganizations, type LeaseHeldError, type Locks } from '../platform/locks.js';
+import { lockOrganizations, type HeldLocks, type LeaseHeldError, type Locks } from '../platform/locks.js';
 import type { Platform } from '../platform/types.js';
 import { applyPlan, type ApplyOutcome } from './apply.js';
 import { checkGuards, type GuardViolation } from './guards.js';
@@ -29,6 +29,8 @@ export interface ReconcileOptions {
     ttlMs: number;
     onWait?: (held: LeaseHeldError) => void;
   };
+  /** Told the held locks once taken (a second Ctrl-C gives them back before exiting at once). */
+  onLocked?: (held: HeldLocks) => void;
   /** Told the plan as soon as it is made, guards checked (to print it). */
   onPlan?: (result: PlanResult) => void;
   /** Asked before anything is written, when there is something to write; false declines. Absent: no asking. */
@@ -70,6 +72,7 @@ export class SavedPlanError extends Error {}
 export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const orgs = 'saved' in input ? [...Object.keys(input.saved.observed), ...input.saved.changes.map((c) => c.organization)] : organizationsOf(input);
   const held = await lockOrganizations(deps.locks, orgs, opts.lock);
+  opts.onLocked?.(held);
   try {
     const result = 'saved' in input ? await checkSaved(deps.platform, input.saved, opts.guards) : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
     opts.onPlan?.(result);
@@ -119,7 +122,7 @@ async function checkSaved(platform: Platform, plan: Plan, guards: GuardSettings)
     }
   }
   const violations = checkGuards(plan.changes, actual, { ...guards, actor: await platform.actor() });
-  return { plan, notes: [], actual, violations };
+  return { plan, notes: [], warnings: [], uncompared: [], actual, violations };
 }
 
 /** The override flags a saved plan was made with that this apply was not given (each as its flag). */

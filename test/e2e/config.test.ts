@@ -12,6 +12,9 @@ describe('orgctl config contexts', () => {
     expect((await run(['config', 'set-context', 'local', '--platform', 'file:local.db', '--organization', 'acme'])).code).toBe(0);
     expect((await run(['config', 'set-context', 'prod', '--platform', 'https://orgs.example', '--token-file', join(dir, 'tok')])).code).toBe(0);
     expect((await run(['config', 'set-context', 'bad', '--platform', 'ftp://x'])).code).toBe(2);
+    // As kubectl: set-context never switches; use-context does.
+    expect((await run(['config', 'current-context'])).code).toBe(1);
+    expect((await run(['config', 'use-context', 'local'])).code).toBe(0);
     const list = await run(['config', 'get-contexts']);
     expect(list.stdout).toMatch(/\*\s+local\s+file:local\.db\s+acme/);
     expect((await run(['config', 'current-context'])).stdout).toBe('local\n');

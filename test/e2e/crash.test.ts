@@ -117,7 +117,9 @@ describe('crash-safe apply', () => {
       const applied = Number(summary![1]);
       expect(applied).toBeGreaterThan(0);
       expect(applied + Number(summary![2])).toBe(301);
-      expect(end.stdout).toMatch(/not attempted: invite stopped s\d+@stop\.example \(interrupted\)/);
+      // Grouped by action and reason, with a few of the people, and the summary last.
+      expect(end.stdout).toMatch(/not attempted \(\d+\):\n {2}invite x \d+: interrupted \[stopped\/s\d+@stop\.example/);
+      expect(end.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Apply incomplete: /);
 
       // What it said it applied is exactly what the platform has: the call in flight was finished, not lost.
       const sends = auditCounts(join(dir, 'server.db'), 'invite.send');

@@ -91,10 +91,15 @@ describe('two applies on one organization', () => {
     await victim.done;
     expect((await orgctl(['apply', '-f', 'm', '--yes'], { cwd: dir, env })).code).toBe(1);
 
-    const unlock = await orgctl(['force-unlock', 'stuck', 'never-locked'], { cwd: dir, env });
-    expect(unlock.code, unlock.stderr).toBe(0);
+    // Off a terminal, breaking a live lock needs --force (it would ask on a terminal, naming the holder).
+    const asked = await orgctl(['force-unlock', 'stuck'], { cwd: dir, env });
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(/"stuck" is locked by ops@platform\.example \(orgctl apply, pid \d+ on .+\) since \d{4}-.*; pass --force/);
+    const unlock = await orgctl(['force-unlock', '--force', 'stuck', 'never-locked'], { cwd: dir, env });
+    // An organization that was not locked is an error (a typo must not pass for success), after the others are done.
+    expect(unlock.code, unlock.stderr).toBe(1);
     expect(unlock.stdout).toMatch(new RegExp(`broke the lock on "stuck" held by ops@platform\\.example \\(orgctl apply, pid ${victim.child.pid} on .+\\) since \\d{4}-`));
-    expect(unlock.stdout).toContain('"never-locked" was not locked');
+    expect(unlock.stderr).toContain('"never-locked" is not locked');
     const next = await orgctl(['apply', '-f', 'm', '--yes', '--batch-size', '1000'], { cwd: dir, env });
     expect(next.code, next.stderr).toBe(0);
   });

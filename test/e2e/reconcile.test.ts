@@ -106,7 +106,8 @@ describe('orgctl plan / apply / diff on the embedded platform', () => {
         ],
       }),
     );
-    const plan = await w.run(['plan', '-f', 'manifests', '-o', 'json', '--max-removals', '1']);
+    // One removal and one cancelled invite: both are losses of access, counted together.
+    const plan = await w.run(['plan', '-f', 'manifests', '-o', 'json', '--max-removals', '2']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(actions(plan)).toEqual([
       'cache-destroy acme',
@@ -122,14 +123,14 @@ describe('orgctl plan / apply / diff on the embedded platform', () => {
       'remove-member x@acme.example',
       'delete-integration old',
     ]);
-    const apply = await w.run(['apply', '-f', 'manifests', '--yes', '--max-removals', '1']);
+    const apply = await w.run(['apply', '-f', 'manifests', '--yes', '--max-removals', '2']);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
-    const again = await w.run(['plan', '-f', 'manifests', '--detailed-exitcode', '--max-removals', '1']);
+    const again = await w.run(['plan', '-f', 'manifests', '--detailed-exitcode', '--max-removals', '2']);
     expect(again.code, again.stdout).toBe(0);
     noCanary(plan, apply, again);
 
     // Credentials: a changed value is drift, found through the fingerprint alone.
-    const changed = await w.run(['plan', '-f', 'manifests', '-o', 'json', '--max-removals', '1'], { KV_VALUE: 'CANARY-kv-rotated' });
+    const changed = await w.run(['plan', '-f', 'manifests', '-o', 'json', '--max-removals', '2'], { KV_VALUE: 'CANARY-kv-rotated' });
     expect(actions(changed)).toEqual(['update-integration kv']);
     expect(changed.stdout).not.toContain('CANARY-kv-rotated');
   });

@@ -502,7 +502,9 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
     ok(await ctx('config current-context', ['config', 'current-context']));
     ok(await ctx('plan (context)', ['plan', '-f', 'm']));
     ok(await ctx('export (context)', ['export']));
-    ok(await ctx('force-unlock (context)', ['force-unlock', ORG]));
+    const unlock = await ctx('force-unlock (context)', ['force-unlock', '--force', ORG]);
+    if (strict) expect(unlock.stderr).toContain(`"${ORG}" is not locked`); // not locked: exit 1, by design
+    ok(await ctx('config view', ['config', 'view']));
     ok(await ctx('config use-context wrong', ['config', 'use-context', 'wrong']));
     expect((await ctx('plan (context, wrong token)', ['plan', '-f', 'm'])).code).toBe(1);
     await wrongFlags(dir, { ...env, ORGCTL_TOKEN: apiToken }, tag);

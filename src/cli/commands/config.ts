@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { configPath, readConfig, writeConfig, type Context } from '../config.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { checkPlatformAddress } from '../platform-url.js';
@@ -37,9 +39,32 @@ export function runSetContext(name: string, opts: { platform?: string; organizat
     name,
     platform,
     ...((opts.organization ?? existing?.organization) ? { organization: opts.organization ?? existing?.organization } : {}),
-    ...((opts.tokenFile ?? existing?.tokenFile) ? { tokenFile: opts.tokenFile ?? existing?.tokenFile } : {}),
+    // Stored absolute: the config is read from wherever orgctl runs next.
+    ...((opts.tokenFile ?? existing?.tokenFile) ? { tokenFile: opts.tokenFile ? resolve(io.cwd, opts.tokenFile) : existing?.tokenFile } : {}),
   };
-  writeConfig(io.env, { currentContext: config.currentContext ?? name, contexts: [...config.contexts.filter((c) => c.name !== name), ctx] });
+  // As kubectl: setting a context never switches to it; only use-context does.
+  writeConfig(io.env, { currentContext: config.currentContext, contexts: [...config.contexts.filter((c) => c.name !== name), ctx] });
   io.stdout(`context "${name}" ${existing ? 'updated' : 'created'}\n`);
+  if (config.currentContext !== name) io.stderr(`note: "${name}" is not the current context; switch with: orgctl config use-context ${name}\n`);
+  return ExitCode.ok;
+}
+
+/** `orgctl config view`: the config as stored (token files are paths; tokens are never in it). */
+export function runView(io: Io): number {
+  const config = readConfig(io.env);
+  io.stdout(`# ${configPath(io.env)}\n${stringify({ 'current-context': config.currentContext ?? null, contexts: config.contexts })}`);
+  return ExitCode.ok;
+}
+
+/** `orgctl config delete-context NAME`, as kubectl's; deleting the current one unsets current-context. */
+export function runDeleteContext(name: string, io: Io): number {
+  const config = readConfig(io.env);
+  if (!config.contexts.some((c) => c.name === name)) {
+    throw new UserError(`no context named "${name}"; known: ${config.contexts.map((c) => c.name).join(', ') || 'none'}`);
+  }
+  const current = config.currentContext === name ? undefined : config.currentContext;
+  writeConfig(io.env, { currentContext: current, contexts: config.contexts.filter((c) => c.name !== name) });
+  io.stdout(`deleted context "${name}"\n`);
+  if (config.currentContext === name) io.stderr(`note: "${name}" was the current context; current-context is now unset\n`);
   return ExitCode.ok;
 }

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ActualOrg } from '../../model/actual.js';
 import { PlatformError } from '../../platform/types.js';
+import { makeUserDir, writeUserFile } from '../files.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { openTarget } from '../target.js';
 
@@ -98,10 +98,9 @@ export async function runExport(opts: { org: string; out?: string; platform?: st
       io.stdout(files.map((f) => render(f.docs)).join('---\n'));
       return ExitCode.ok;
     }
-    const dir = isAbsolute(opts.out) ? opts.out : join(io.cwd, opts.out);
-    mkdirSync(dir, { recursive: true });
+    makeUserDir(io, opts.out, 'the export');
     for (const f of files) {
-      writeFileSync(join(dir, f.file), `# Exported from ${platform.description} by orgctl export.\n${render(f.docs)}`);
+      writeUserFile(io, join(opts.out, f.file), `# Exported from ${platform.description} by orgctl export.\n${render(f.docs)}`, 'the export');
       io.stdout(`wrote ${join(opts.out, f.file)}\n`);
     }
     if (state.integrations.size) io.stderr('note: integration credentials are placeholders: set the environment variables named in credentialsRef.env\n');

@@ -1,22 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { desiredState } from '../../manifest/desired.js';
-import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
-import { loadManifests } from '../../manifest/load.js';
-import { readSources } from '../../manifest/sources.js';
+import { formatDiagnostic, formatNote, type Diagnostic } from '../../manifest/diagnostics.js';
 import type { DesiredOrg } from '../../model/desired.js';
 import type { Plan } from '../../model/plan.js';
 import { CredentialsError, LocalCredentials } from '../../platform/credentials.js';
-import { LockTimeoutError } from '../../platform/locks.js';
-import type { Target } from '../../platform/registry.js';
+import { LockTimeoutError, type HeldLocks } from '../../platform/locks.js';
+import type { Target, WhenMissing } from '../../platform/registry.js';
 import { PlatformError } from '../../platform/types.js';
 import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
 import { InvalidPlanError, parseSavedPlan } from '../../plan/plan-file.js';
 import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
 import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
-import { renderOutcome, renderPlan } from '../../plan/render.js';
+import { renderOutcome, renderPlan, type RenderOptions } from '../../plan/render.js';
 import { parseDuration } from '../duration.js';
-import { ExitCode, UserError, type Io } from '../io.js';
+import { writeUserFile } from '../files.js';
+import { ExitCode, UserError, useColor, type Io } from '../io.js';
+import { plural, readManifests } from '../manifests.js';
+import { Progress } from '../progress.js';
 import { openTarget } from '../target.js';
 
 export interface ReconcileFlags {
@@ -27,10 +28,34 @@ export interface ReconcileFlags {
   maxRemovals: string;
   allowOwnerChanges: boolean;
   color: boolean;
+  /** Warnings (a credential variable not set) are errors. */
+  strict?: boolean;
+  /** Show every change on a terminal, uncut. */
+  full?: boolean;
+  /** List every person in failure reports. */
+  verbose?: boolean;
 }
 
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
 const DIFF_ERROR = 2;
+
+/** On a terminal, more than this many changes of one action in one organization are cut to the first 20. */
+const CUT = { above: 50, to: 20 };
+
+/**
+ * An error that stops a command, with what `-o json` prints on stdout for it (as Terraform's `-json` does):
+ * a tool reading the JSON learns why, instead of reading nothing.
+ */
+class Failure extends UserError {
+  constructor(
+    message: string,
+    exitCode: number,
+    readonly diagnostics: Diagnostic[] = [],
+    readonly violations: GuardViolation[] = [],
+  ) {
+    super(message, exitCode);
+  }
+}
 
 function guardSettings(flags: ReconcileFlags): GuardSettings {
   const maxRemovals = parseRemovalLimit(flags.maxRemovals);
@@ -41,45 +66,58 @@ function guardSettings(flags: ReconcileFlags): GuardSettings {
 /** Reads and validates manifests; prints every problem and fails if there is any. */
 function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<string, DesiredOrg> {
   if (!flags.filename?.length) throw new UserError('no manifests: pass -f FILE|DIR|-', ExitCode.usage);
-  const read = readSources(flags.filename, { cwd: io.cwd, stdin: io.stdin });
-  const result = loadManifests(read.sources, {});
-  const problems = [...read.diagnostics, ...result.diagnostics];
-  for (const n of result.notes) io.stderr(`note: ${formatNote(n)}\n`);
+  const { sources, result, problems, notes } = readManifests(flags.filename, io);
+  for (const n of notes) io.stderr(`note: ${formatNote(n)}\n`);
   if (problems.length) {
     for (const d of problems) io.stderr(`${formatDiagnostic(d)}\n`);
-    throw new UserError(`${problems.length} problem(s) in the manifests; nothing was planned (run \`orgctl validate\` for details)`, errorCode);
+    throw new Failure(`${plural(problems.length, 'problem')} in the manifests; nothing was planned`, errorCode, problems);
   }
-  return desiredState(result.objects, new Map(read.sources.map((s) => [s.name, s.dir])));
+  return desiredState(result.objects, new Map(sources.map((s) => [s.name, s.dir])));
 }
 
-function printNotes(notes: string[], io: Io): void {
-  for (const n of notes) io.stderr(`note: ${n}\n`);
+function printFindings(result: PlanResult, flags: ReconcileFlags, io: Io, errorCode: number): void {
+  for (const n of result.notes) io.stderr(`note: ${n}\n`);
+  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+  if (flags.strict && result.warnings.length) {
+    throw new Failure(`${plural(result.warnings.length, 'warning')} with --strict; nothing was planned`, errorCode);
+  }
 }
 
 function refuseOnGuards(violations: GuardViolation[], io: Io, errorCode: number): void {
   if (violations.length === 0) return;
   for (const v of violations) io.stderr(`guard ${v.guard}: ${v.message}\n`);
-  throw new UserError(`the plan violates ${violations.length} safety guard(s); nothing was written`, errorCode);
+  throw new Failure(`the plan violates ${plural(violations.length, 'safety guard')}; nothing was written`, errorCode, [], violations);
+}
+
+function renderOptions(flags: ReconcileFlags, io: Io, result?: Pick<PlanResult, 'uncompared'>): RenderOptions {
+  return { color: useColor(io, flags.color), cut: io.isTTY && !flags.full ? CUT : undefined, uncompared: result?.uncompared };
 }
 
 /**
  * Opens the platform, runs `fn`, closes it; errors of the layers below become user errors with the command's
  * own exit code (a platform that cannot be reached is not a bug).
  */
-async function withTarget<T>(flags: { platform?: string; rateLimit?: string; batchSize?: string }, io: Io, errorCode: number, fn: (t: Target) => Promise<T>): Promise<T> {
+async function withTarget<T>(
+  flags: { platform?: string; rateLimit?: string; batchSize?: string },
+  io: Io,
+  errorCode: number,
+  fn: (t: Target) => Promise<T>,
+  opts: { whenMissing?: WhenMissing } = {},
+): Promise<T> {
   let target: Target;
   try {
-    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize });
+    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize, whenMissing: opts.whenMissing ?? 'fail' });
   } catch (err) {
-    if (err instanceof UserError && err.exitCode !== ExitCode.usage) throw new UserError(err.message, errorCode);
+    if (err instanceof UserError && err.exitCode !== ExitCode.usage) throw new Failure(err.message, errorCode);
     throw err;
   }
+  for (const n of target.notes ?? []) io.stderr(`note: ${n}\n`);
   const { platform } = target;
   try {
     return await fn(target);
   } catch (err) {
     if (err instanceof PlatformError || err instanceof PlanError || err instanceof CredentialsError || err instanceof SavedPlanError || err instanceof LockTimeoutError) {
-      throw new UserError(err.message, errorCode);
+      throw new Failure(err.message, errorCode);
     }
     throw err;
   } finally {
@@ -90,38 +128,91 @@ async function withTarget<T>(flags: { platform?: string; rateLimit?: string; bat
   }
 }
 
+/** Under `-o json`, a failure is also a JSON document on stdout. */
+async function jsonOnFailure<T>(output: 'text' | 'json', io: Io, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (output === 'json' && err instanceof UserError) {
+      const f = err instanceof Failure ? err : undefined;
+      io.stdout(
+        `${JSON.stringify(
+          {
+            formatVersion: 1,
+            error: err.message,
+            diagnostics: (f?.diagnostics ?? []).map(({ file, line, column, path, message }) => ({ file, line, column, path, message })),
+            violations: f?.violations ?? [],
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** While planning takes more than a second on a terminal, says so (reads over a rate limit can take minutes). */
+function planning(io: Io): Progress {
+  return new Progress(io.stderr, Boolean(io.stderrTTY), 'planning: reading the platform');
+}
+
 async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number): Promise<PlanResult> {
   const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
   const desired = loadDesired(flags, io, errorCode);
-  const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards });
-  printNotes(result.notes, io);
-  return result;
+  const progress = planning(io);
+  try {
+    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards });
+    progress.finish();
+    printFindings(result, flags, io, errorCode);
+    return result;
+  } finally {
+    progress.finish();
+  }
+}
+
+/** The command that applies a saved plan, with the platform flag it needs (never a token). */
+function applyCommand(file: string, flags: { platform?: string }): string {
+  return `orgctl apply${flags.platform ? ` --platform ${flags.platform}` : ''} ${file}`;
 }
 
 /** `orgctl plan`: what apply would do. Exit 0, 1 on error, 2 with --detailed-exitcode when there are changes. */
 export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json'; out?: string; detailedExitcode: boolean }, io: Io): Promise<number> {
-  return withTarget(flags, io, ExitCode.failure, async (target) => {
-    const result = await planFromFlags(flags, io, target, ExitCode.failure);
-    refuseOnGuards(result.violations, io, ExitCode.failure);
-    if (flags.out) {
-      writeFileSync(flags.out.startsWith('/') ? flags.out : `${io.cwd}/${flags.out}`, `${JSON.stringify(result.plan, null, 2)}\n`);
-    }
-    if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
-    else io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
-    if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: orgctl apply ${flags.out}\n`);
-    return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
-  });
+  return jsonOnFailure(flags.output, io, () =>
+    withTarget(flags, io, ExitCode.failure, async (target) => {
+      const result = await planFromFlags(flags, io, target, ExitCode.failure);
+      refuseOnGuards(result.violations, io, ExitCode.failure);
+      if (flags.out) writeUserFile(io, flags.out, `${JSON.stringify(result.plan, null, 2)}\n`, 'the plan');
+      if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
+      else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
+      if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: ${applyCommand(flags.out, flags)}\n`);
+      return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
+    }, { whenMissing: 'empty' }),
+  );
 }
 
 /** `orgctl diff`: drift report, as kubectl diff: exit 0 none, 1 drift, 2 error. */
 export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' }, io: Io): Promise<number> {
-  return withTarget(flags, io, DIFF_ERROR, async (target) => {
-    const result = await planFromFlags(flags, io, target, DIFF_ERROR);
-    if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
-    else io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
-    for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
-    return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
-  });
+  return jsonOnFailure(flags.output, io, () =>
+    withTarget(flags, io, DIFF_ERROR, async (target) => {
+      const result = await planFromFlags(flags, io, target, DIFF_ERROR);
+      if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
+      else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
+      for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
+      return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
+    }, { whenMissing: 'empty' }),
+  );
+}
+
+/** Whether a file is a saved plan (JSON with a format version), to catch one passed where manifests go. */
+function looksLikeSavedPlan(path: string): boolean {
+  if (!path.endsWith('.json')) return false;
+  try {
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { formatVersion?: unknown; changes?: unknown };
+    return typeof doc?.formatVersion === 'number' && Array.isArray(doc.changes);
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and checks a saved plan before anything else happens: a bad one is refused whole. */
@@ -146,80 +237,115 @@ function readSavedPlan(file: string, io: Io): Plan {
 
 function duration(text: string, flag: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UserError(`${flag} must be a duration such as 0, 30s, 2m or 500ms, not "${text}"`, ExitCode.usage);
+  if (ms === undefined) throw new UserError(`${flag} must be a duration with a unit, such as 30s, 2m or 500ms (or 0), not "${text}"`, ExitCode.usage);
   return ms;
+}
+
+export interface ApplyHooks {
+  confirm?: (question: string) => Promise<boolean>;
+  shouldStop?: () => boolean;
+  /** Told the held locks, so a second interrupt can give them back before exiting at once. */
+  onLocked?: (held: HeldLocks) => void;
 }
 
 /**
  * `orgctl apply`: plan and apply (after confirmation), or apply a saved plan if the platform has not moved.
  * A thin shell over `reconcile`: this function only reads flags, prints, asks and picks the exit code.
  */
-export async function runApply(
-  flags: ReconcileFlags & { planFile?: string; yes: boolean; lockTimeout: string; lockTtl: string },
-  io: Io,
-  hooks: { confirm?: (question: string) => Promise<boolean>; shouldStop?: () => boolean } = {},
-): Promise<number> {
+export async function runApply(flags: ReconcileFlags & { planFile?: string; yes: boolean; lockTimeout: string; lockTtl: string }, io: Io, hooks: ApplyHooks = {}): Promise<number> {
+  // The repeatable -f swallows a plan file that follows it: `apply -f dir plan.json`.
+  const swallowed = flags.filename?.find((f) => looksLikeSavedPlan(f.startsWith('/') ? f : `${io.cwd}/${f}`));
+  if (swallowed) throw new UserError(`${swallowed} is a saved plan, passed with -f among manifests: apply a saved plan alone (${applyCommand(swallowed, flags)})`, ExitCode.usage);
   if (flags.planFile && flags.filename?.length) throw new UserError('give either a saved plan or -f manifests, not both', ExitCode.usage);
   const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
   if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
   const guards = guardSettings(flags);
   const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
-  return withTarget(flags, io, ExitCode.failure, async (target) => {
-    const input = saved ? { saved } : { desired: loadDesired(flags, io, ExitCode.failure) };
-    const { platform } = target;
-    let lastReport = 0;
-    const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, input, {
-      guards,
-      lock: {
-        ...lock,
-        holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
-        onWait: (held) => io.stderr(`waiting up to ${Math.round(lock.timeoutMs / 1000)}s: ${held.message}\n`),
-      },
-      onPlan: (result) => {
-        printNotes(result.notes, io);
-        refuseOnGuards(result.violations, io, ExitCode.failure);
-        io.stdout(renderPlan(result.plan, flags.color && io.isTTY));
-      },
-      confirm: flags.yes
-        ? undefined
-        : async (plan) => {
-            if (!io.isTTY || !hooks.confirm) throw new UserError('refusing to apply without confirmation: not a terminal; pass --yes to apply non-interactively');
-            return hooks.confirm(`Apply ${plan.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `);
-          },
-      shouldStop: hooks.shouldStop,
-      onProgress: (done, total) => {
-        if (total >= 200 && (done - lastReport >= total / 10 || done === total)) {
-          lastReport = done;
-          io.stderr(`applied ${done}/${total}\n`);
-        }
-      },
-    });
-    switch (outcome.status) {
-      case 'no-changes':
-      case 'planned':
-        return ExitCode.ok;
-      case 'declined':
-        io.stderr('apply cancelled; nothing was written\n');
-        return ExitCode.failure;
-      case 'guard-tripped': // refused in onPlan already; kept for completeness
-        refuseOnGuards(outcome.violations, io, ExitCode.failure);
-        return ExitCode.failure;
-      case 'applied':
-      case 'incomplete':
-        io.stdout(renderOutcome(outcome));
-        if (outcome.lockLost) io.stderr(`error: ${outcome.lockLost}; stopped writing\n`);
-        return outcome.status === 'applied' ? ExitCode.ok : ExitCode.failure;
-    }
-  });
+  const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
+  return withTarget(
+    flags,
+    io,
+    ExitCode.failure,
+    async (target) => {
+      const { platform } = target;
+      if (!target.locks.enforced) io.stderr(`note: ${platform.description} has no lock: concurrent applies to one organization are not prevented\n`);
+      let progress: Progress | undefined = planning(io);
+      const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: desired! }, {
+        guards,
+        lock: {
+          ...lock,
+          holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
+          onWait: (held) => io.stderr(`waiting up to ${Math.round(lock.timeoutMs / 1000)}s: ${held.message}\n`),
+        },
+        onLocked: hooks.onLocked,
+        onPlan: (result) => {
+          progress?.finish();
+          progress = undefined;
+          printFindings(result, flags, io, ExitCode.failure);
+          refuseOnGuards(result.violations, io, ExitCode.failure);
+          io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
+        },
+        // A saved plan is the reviewed change (Terraform applies one without asking); --yes skips asking.
+        confirm:
+          flags.yes || saved
+            ? undefined
+            : async (plan) => {
+                if (!io.interactive || !hooks.confirm) throw new UserError('refusing to apply without confirmation: standard input is not a terminal; pass --yes to apply non-interactively');
+                return hooks.confirm(`Apply ${plan.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `);
+              },
+        shouldStop: hooks.shouldStop,
+        onProgress: (done, total) => {
+          progress ??= new Progress(io.stderr, Boolean(io.stderrTTY), 'applied');
+          progress.update(done, total);
+        },
+      });
+      progress?.finish();
+      switch (outcome.status) {
+        case 'no-changes':
+        case 'planned':
+          return ExitCode.ok;
+        case 'declined':
+          io.stderr('apply cancelled; nothing was written\n');
+          return ExitCode.failure;
+        case 'guard-tripped': // refused in onPlan already; kept for completeness
+          refuseOnGuards(outcome.violations, io, ExitCode.failure);
+          return ExitCode.failure;
+        case 'applied':
+        case 'incomplete':
+          if (outcome.lockLost) io.stderr(`error: ${outcome.lockLost}; stopped writing\n`);
+          io.stdout(renderOutcome(outcome, { verbose: flags.verbose }));
+          return outcome.status === 'applied' ? ExitCode.ok : ExitCode.failure;
+      }
+    },
+    { whenMissing: 'create' },
+  );
 }
 
-/** `orgctl force-unlock ORG...`: breaks apply locks left behind, as terraform force-unlock. */
-export async function runForceUnlock(orgs: string[], flags: { platform?: string }, io: Io): Promise<number> {
+/**
+ * `orgctl force-unlock ORG...`: breaks apply locks, as terraform force-unlock: asks first (naming the holder)
+ * unless --force; an organization that is not locked is an error, so a typo does not pass for success.
+ */
+export async function runForceUnlock(orgs: string[], flags: { platform?: string; force?: boolean }, io: Io, confirm?: (question: string) => Promise<boolean>): Promise<number> {
   return withTarget(flags, io, ExitCode.failure, async ({ locks }) => {
+    let code: number = ExitCode.ok;
     for (const org of orgs) {
+      const held = await locks.holder(org);
+      if (!held) {
+        io.stderr(`error: "${org}" is not locked (${locks.kind}); nothing to break\n`);
+        code = ExitCode.failure;
+        continue;
+      }
+      if (!flags.force) {
+        if (!io.interactive || !confirm) throw new UserError(`"${org}" is locked by ${held.holder} since ${held.since}; pass --force to break the lock without asking`);
+        if (!(await confirm(`"${org}" is locked by ${held.holder} since ${held.since} (until ${held.expiresAt}). Break the lock? Only 'yes' will be accepted: `))) {
+          io.stderr(`left the lock on "${org}" in place\n`);
+          code = ExitCode.failure;
+          continue;
+        }
+      }
       const broken = await locks.break(org);
-      io.stdout(broken ? `broke the lock on "${org}" held by ${broken.holder} since ${broken.since}\n` : `"${org}" was not locked\n`);
+      io.stdout(broken ? `broke the lock on "${org}" held by ${broken.holder} since ${broken.since}\n` : `"${org}" was no longer locked\n`);
     }
-    return ExitCode.ok;
+    return code;
   });
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PLAN_SCHEMA } from '../../model/plan-schema.js';
 import { kindDefinitions, type KindDefinition } from '../../manifest/crds.js';
 import { combinedEditorSchema, editorSchema } from '../../manifest/schema.js';
 import { closest } from '../../manifest/suggest.js';
+import { makeUserDir, writeUserFile } from '../files.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 
 function findKind(defs: KindDefinition[], name: string): KindDefinition {
@@ -28,11 +28,10 @@ export function runSchema(kind: string | undefined, opts: { out?: string }, io: 
   const defs = kindDefinitions();
   const plan = kind?.toLowerCase() === 'plan';
   if (opts.out) {
-    const dir = resolve(io.cwd, opts.out);
-    mkdirSync(dir, { recursive: true });
+    makeUserDir(io, opts.out, 'schemas');
     const written: string[] = [];
     const write = (file: string, schema: unknown) => {
-      writeFileSync(join(dir, file), `${JSON.stringify(schema, null, 2)}\n`);
+      writeUserFile(io, join(opts.out!, file), `${JSON.stringify(schema, null, 2)}\n`, 'a schema');
       written.push(join(opts.out!, file));
     };
     if (!plan) for (const d of kind ? [findKind(defs, kind)] : defs) write(`${d.kind.toLowerCase()}.json`, editorSchema(d));

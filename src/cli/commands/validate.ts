@@ -1,7 +1,6 @@
 import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
-import { loadManifests } from '../../manifest/load.js';
-import { readSources } from '../../manifest/sources.js';
 import { ExitCode, type Io } from '../io.js';
+import { plural, readManifests } from '../manifests.js';
 
 export interface ValidateOptions {
   filename: string[];
@@ -9,17 +8,11 @@ export interface ValidateOptions {
   strict: boolean;
 }
 
-function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
-
 const KIND_ORDER = ['Organization', 'Membership', 'Integration'];
 
 /** `orgctl validate`: every problem in one run, each at file:line:column; exit 1 if there is any. */
 export function runValidate(opts: ValidateOptions, io: Io): number {
-  const read = readSources(opts.filename, { cwd: io.cwd, stdin: io.stdin });
-  const result = loadManifests(read.sources, { strict: opts.strict });
-  const diagnostics = [...read.diagnostics, ...result.diagnostics];
+  const { result, problems: diagnostics } = readManifests(opts.filename, io, { strict: opts.strict });
 
   if (opts.output === 'json') {
     io.stdout(`${JSON.stringify(diagnostics.map(({ file, line, column, path, message }) => ({ file, line, column, path, message })), null, 2)}\n`);
