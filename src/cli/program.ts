@@ -7,6 +7,7 @@ import { VERSION } from './version.js';
 // binding and the HTTP client (about 300 ms of start-up).
 const commands = {
   config: () => import('./commands/config.js'),
+  controller: () => import('./commands/controller.js'),
   export: () => import('./commands/export.js'),
   platform: () => import('./commands/platform.js'),
   reconcile: () => import('./commands/reconcile.js'),
@@ -149,6 +150,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         process.off('SIGTERM', stop);
       }
     });
+
+  reconcileOptions(program.command('controller').description('keep every declared organization reconciled, continuously, from watched manifest directories'))
+    .option('--concurrency <n>', 'organizations reconciled at once', '4')
+    .option('--resync <duration>', 'reconcile each organization again after this long, to put back drift made on the platform', '10m')
+    .option('--debounce <duration>', 'quiet time after a file change before reading the manifests again', '200ms')
+    .option('--deletion-grace <duration>', 'how long an organization must stay gone from the manifests before deletionPolicy Delete acts', '30s')
+    .option('--lock-ttl <duration>', 'apply lease length while reconciling an organization', '30s')
+    .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
+    .option('--metrics-addr <host:port>', 'serve /metrics, /healthz and /readyz here (:0 for any free port)', '127.0.0.1:9464')
+    .option('--log-format <format>', 'text (one line per event) or json (JSON lines)', 'text')
+    .option('--dry-run', 'report drift (logs and metrics), write nothing', false)
+    .option('--once', 'reconcile every organization once, then exit with apply\'s exit codes (cron, tests)', false)
+    .action(async (opts) => setExit(await (await commands.controller()).runController(opts, io)));
 
   program
     .command('force-unlock')

@@ -172,7 +172,43 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     }
   }
 
-  return out.sort((a, b) => phase(a) - phase(b) || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) || (a.target < b.target ? -1 : 1));
+  return sortChanges(out);
+}
+
+/** The order changes are applied in: by phase, then action, then target. */
+export function sortChanges(changes: Change[]): Change[] {
+  return changes.sort((a, b) => phase(a) - phase(b) || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) || (a.target < b.target ? -1 : 1));
+}
+
+/**
+ * What removing an organization's manifests with `deletionPolicy: Delete` does: the people and integrations
+ * they declared are removed (members), cancelled (open invites) and deleted, and nothing else. The creator,
+ * whom no platform lets go, and the acting identity, who would lock itself out, stay; the organization
+ * itself cannot be deleted. Pure, as diff is.
+ */
+export function teardownOrganization(declared: DesiredOrg, actual: ActualOrg | undefined, opts: { actor?: string } = {}): { changes: Change[]; notes: string[] } {
+  const org = declared.name;
+  const out: Change[] = [];
+  const notes: string[] = [];
+  if (!actual) return { changes: out, notes };
+  const ignored = globMatcher(declared.ignore);
+  for (const email of declared.members.keys()) {
+    if (ignored(email)) continue;
+    const member = actual.members.get(email);
+    if (member) {
+      if (member.creator) notes.push(`${email} created "${org}" and is kept (no platform removes a creator)`);
+      else if (email === opts.actor?.toLowerCase()) notes.push(`${email} is the identity applying this and is kept`);
+      else out.push(change('remove-member', org, email, { role: member.role }, null, 'its manifests were deleted (deletionPolicy: Delete)'));
+      continue;
+    }
+    const invite = actual.invites.get(email);
+    if (invite) out.push(change('cancel-invite', org, email, { role: invite.role, status: invite.status }, null, 'its manifests were deleted (deletionPolicy: Delete)'));
+  }
+  for (const name of declared.integrations.keys()) {
+    const have = actual.integrations.get(name);
+    if (have) out.push(change('delete-integration', org, name, { type: have.type, options: have.options }, null, 'its manifests were deleted (deletionPolicy: Delete)'));
+  }
+  return { changes: sortChanges(out), notes };
 }
 
 function profileOf(p: Profile): Profile {

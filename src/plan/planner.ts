@@ -4,7 +4,7 @@ import { summarize, type Change, type Observed, type Plan } from '../model/plan.
 import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
 import { capabilityProblems } from './capabilities.js';
-import { diffOrganization, type CredentialsComparison } from './diff.js';
+import { diffOrganization, teardownOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
 
@@ -108,6 +108,13 @@ export async function planOrganization(platform: Platform, resolver: CredentialR
   return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found };
 }
 
+/** Plans removing what an organization's (deleted) manifests declared; see teardownOrganization. */
+export async function planTeardown(platform: Platform, org: DesiredOrg, acting: Acting): Promise<OrgPlan> {
+  const actual = await platform.read(org.name);
+  const { changes, notes } = teardownOrganization(org, actual, { actor: acting.actor });
+  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, notes, warnings: [], uncompared: [], problems: [] };
+}
+
 /** Puts organizations' plans together, in the order given, and checks the guards on the whole. */
 export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: GuardSettings, actor: string): PlanResult {
   const actual = new Map<string, ActualOrg | undefined>();
@@ -140,13 +147,13 @@ export async function makePlan(
   platform: Platform,
   resolver: CredentialResolver,
   desired: Map<string, DesiredOrg>,
-  opts: { guards: GuardSettings; only?: string[] },
+  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean },
 ): Promise<PlanResult> {
   const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers() };
   const parts: OrgPlan[] = [];
   for (const org of desired.values()) {
     if (opts.only && !opts.only.includes(org.name)) continue;
-    parts.push(await planOrganization(platform, resolver, org, acting));
+    parts.push(opts.teardown ? await planTeardown(platform, org, acting) : await planOrganization(platform, resolver, org, acting));
   }
   return assemblePlan(platform, parts, opts.guards, acting.actor);
 }

@@ -17,8 +17,11 @@ export interface ReconcileDeps {
   credentials: CredentialResolver;
 }
 
-/** Desired state from manifests (planned now), or a plan saved earlier (applied exactly, if still current). */
-export type ReconcileInput = { desired: Map<string, DesiredOrg>; only?: string[] } | { saved: Plan };
+/**
+ * Desired state from manifests (planned now); what deleted manifests had declared, to remove (`teardown`,
+ * for `deletionPolicy: Delete`); or a plan saved earlier (applied exactly, if still current).
+ */
+export type ReconcileInput = { desired: Map<string, DesiredOrg>; only?: string[] } | { teardown: Map<string, DesiredOrg> } | { saved: Plan };
 
 export interface ReconcileOptions {
   guards: GuardSettings;
@@ -53,6 +56,8 @@ export interface ReconcileOutcome extends ApplyOutcome {
   status: ReconcileStatus;
   plan: Plan;
   notes: string[];
+  /** What made the plan check less than it should (a credential variable not set). */
+  warnings: string[];
   violations: GuardViolation[];
   /** The state read when planning (or, for a saved plan, when checking it was current). */
   actual: Map<string, ActualOrg | undefined>;
@@ -70,13 +75,19 @@ export class SavedPlanError extends Error {}
  * held elsewhere, the platform cannot be read, a saved plan is stale). No terminal, no process state.
  */
 export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts: ReconcileOptions): Promise<ReconcileOutcome> {
-  const orgs = 'saved' in input ? [...Object.keys(input.saved.observed), ...input.saved.changes.map((c) => c.organization)] : organizationsOf(input);
+  const orgs =
+    'saved' in input ? [...Object.keys(input.saved.observed), ...input.saved.changes.map((c) => c.organization)] : 'teardown' in input ? [...input.teardown.keys()] : organizationsOf(input);
   const held = await lockOrganizations(deps.locks, orgs, opts.lock);
   opts.onLocked?.(held);
   try {
-    const result = 'saved' in input ? await checkSaved(deps.platform, input.saved, opts.guards) : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
+    const result =
+      'saved' in input
+        ? await checkSaved(deps.platform, input.saved, opts.guards)
+        : 'teardown' in input
+          ? await makePlan(deps.platform, deps.credentials, input.teardown, { guards: opts.guards, teardown: true })
+          : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
     opts.onPlan?.(result);
-    const base = { plan: result.plan, notes: result.notes, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
+    const base = { plan: result.plan, notes: result.notes, warnings: result.warnings, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
     if (result.violations.length) return { ...base, status: 'guard-tripped' };
     if (result.plan.changes.length === 0) return { ...base, status: 'no-changes' };
     if (opts.dryRun) return { ...base, status: 'planned' };

@@ -30,6 +30,8 @@ export interface OpenOptions {
   rateLimitPerMinute?: number;
   batchSize?: number;
   whenMissing: WhenMissing;
+  /** How long requests fail at once after the platform could not be reached (see HttpClient); default 30 s. */
+  breakerCooldownMs?: number;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
@@ -51,7 +53,12 @@ const builtinHttp: PlatformKind = {
   matches: (address) => /^https?:\/\//i.test(address),
   async open(address, opts) {
     const { builtinClient, HttpPlatform, HttpLeases } = await import('./builtin/http.js');
-    const client = builtinClient(address, opts.token(), { rateLimitPerMinute: opts.rateLimitPerMinute, batchSize: opts.batchSize, onRetry: opts.onRetry });
+    const client = builtinClient(address, opts.token(), {
+      rateLimitPerMinute: opts.rateLimitPerMinute,
+      batchSize: opts.batchSize,
+      onRetry: opts.onRetry,
+      breakerCooldownMs: opts.breakerCooldownMs,
+    });
     return { platform: new HttpPlatform(client, { batchSize: opts.batchSize }), locks: new HttpLeases(client) };
   },
 };

@@ -41,6 +41,7 @@ export interface HttpPlatformOptions {
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
+  breakerCooldownMs?: number;
 }
 
 /**
@@ -71,6 +72,7 @@ export function builtinClient(baseUrl: string, token: string, opts: HttpPlatform
     timeoutMs: opts.timeoutMs,
     sleep: opts.sleep,
     onRetry: opts.onRetry,
+    breakerCooldownMs: opts.breakerCooldownMs,
   });
 }
 

@@ -1,0 +1,33 @@
+import type { Diagnostic, Note } from './diagnostics.js';
+import { loadManifests, type LoadResult } from './load.js';
+import { readSources, type Source } from './sources.js';
+
+export interface ManifestSet {
+  sources: Source[];
+  result: LoadResult;
+  /** Every problem: unreadable inputs, invalid manifests, and input that holds no objects at all. */
+  problems: Diagnostic[];
+  notes: Note[];
+}
+
+/**
+ * Reads `-f` inputs and validates them, as every command that takes manifests does. Input that holds no
+ * orgctl objects (empty standard input, a comment-only file, only other kinds) is a problem like an empty
+ * directory, as kubectl's "no objects passed to apply": a pipeline that lost its manifests must not pass.
+ */
+export function readManifestSet(paths: string[], opts: { cwd: string; stdin?: () => Uint8Array; strict?: boolean }): ManifestSet {
+  const read = readSources(paths, { cwd: opts.cwd, stdin: opts.stdin });
+  const result = loadManifests(read.sources, { strict: opts.strict });
+  const problems = [...read.diagnostics, ...result.diagnostics];
+  if (problems.length === 0 && result.objects.length === 0) {
+    const skipped = result.notes.length;
+    problems.push({
+      file: read.sources.map((s) => s.name).join(', ') || paths.join(', '),
+      line: 0,
+      column: 0,
+      path: '',
+      message: `no objects passed: no Organization, Membership or Integration found${skipped ? ` (${skipped} document${skipped === 1 ? '' : 's'} of other kinds skipped)` : ''}`,
+    });
+  }
+  return { sources: read.sources, result, problems, notes: result.notes };
+}
