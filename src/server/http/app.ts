@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, badRequest, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
-import type { Actor } from '../service/context.js';
 import type { BatchResult } from '../service/members.js';
+import { actor } from './actor.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
 import * as S from './schemas.js';
@@ -14,12 +14,6 @@ export interface AppOptions {
   logger?: boolean;
   /** Injected faults (tests and demos); none by default. */
   faults?: FaultSpec;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor?: Actor;
-  }
 }
 
 const MAX_LIMIT = 1000;
@@ -35,11 +29,6 @@ function single<T>(results: BatchResult<T>[]): T {
   const r = results[0]!;
   if (!r.ok) throw new ApiError(r.error.status, r.error.code, r.error.message, r.error.details);
   return r.result;
-}
-
-export function actor(req: FastifyRequest): Actor {
-  if (!req.actor) throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
-  return req.actor;
 }
 
 /** Batches larger than the platform takes are refused whole, before any validation or write. */
