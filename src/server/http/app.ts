@@ -137,14 +137,14 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.update(actor(req), org, (req.body as { members: never[] }).members);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/members/batch-remove', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.remove(actor(req), org, (req.body as { emails: string[] }).emails);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
 
@@ -164,7 +164,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const body = req.body as { invites: never[]; expiresInDays?: number };
     return commit(req, reply, () => {
       const results = members.invite(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/batch-resend', { preValidation: limitBatch('invites'), schema: { body: S.resendBatchBody } }, async (req, reply) => {
@@ -172,14 +172,14 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const body = req.body as { invites: never[]; expiresInDays?: number };
     return commit(req, reply, () => {
       const results = members.resend(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/batch-cancel', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.cancel(actor(req), org, (req.body as { emails: string[] }).emails);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/:email/resend', {

@@ -17,7 +17,7 @@ export class AuditLog {
   list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; action?: string } = {}): Page<AuditEntry> {
     const limit = opts.limit ?? 100;
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'read the audit log');
       const after = opts.cursor ? Number(Buffer.from(opts.cursor, 'base64url').toString('utf8')) || 0 : 0;
       const rows = this.ctx

@@ -60,13 +60,25 @@ export class Context {
     return this.db.transaction(fn).immediate();
   }
 
-  /** Finds an organization by name or numeric id. */
-  org(ref: string | number): OrgRow {
-    const row =
-      typeof ref === 'number' || /^\d+$/.test(String(ref))
-        ? (this.stmt('SELECT * FROM orgs WHERE id = ?').get(Number(ref)) as OrgRow | undefined)
-        : (this.stmt('SELECT * FROM orgs WHERE name = ?').get(ref) as OrgRow | undefined);
-    if (!row) throw notFound(`organization "${ref}"`);
+  /**
+   * Finds an organization by its name: what clients, paths and manifests use. Never by id, whatever the name
+   * looks like: an organization named "1" is that organization, not the one whose id is 1.
+   */
+  orgByName(name: string): OrgRow {
+    const row = this.findOrg(name);
+    if (!row) throw notFound(`organization "${name}"`);
+    return row;
+  }
+
+  /** The organization by name, or undefined. */
+  findOrg(name: string): OrgRow | undefined {
+    return this.stmt('SELECT * FROM orgs WHERE name = ?').get(name) as OrgRow | undefined;
+  }
+
+  /** Finds an organization by its row id: for ids read from other rows, never for what a client sent. */
+  orgById(id: number): OrgRow {
+    const row = this.stmt('SELECT * FROM orgs WHERE id = ?').get(id) as OrgRow | undefined;
+    if (!row) throw notFound(`organization ${id}`);
     return row;
   }
 

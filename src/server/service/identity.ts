@@ -49,7 +49,7 @@ export class Identity {
       .run(orgId, creator.email, creator.id, 'owner', now);
     this.ctx.stmt('UPDATE users SET active_org_id = COALESCE(active_org_id, ?) WHERE id = ?').run(orgId, creator.id);
     this.ctx.audit(orgId, creator.email, 'org.create', name, { displayName, plan });
-    return this.ctx.org(orgId);
+    return this.ctx.orgById(orgId);
   }
 
   /**
@@ -152,7 +152,7 @@ export class Identity {
     const orgs = this.ctx
       .stmt('SELECT o.name, o.display_name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name')
       .all(actor.id) as { name: string; display_name: string; role: Role }[];
-    const active = user.active_org_id === null ? null : this.ctx.org(user.active_org_id).name;
+    const active = user.active_org_id === null ? null : this.ctx.orgById(user.active_org_id).name;
     return {
       email: user.email,
       firstName: user.first_name,
@@ -165,7 +165,7 @@ export class Identity {
 
   setActiveOrganization(actor: Actor, orgRef: string): MeView {
     this.ctx.write(() => {
-      const org = this.ctx.org(orgRef);
+      const org = this.ctx.orgByName(orgRef);
       if (!this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${orgRef}"`);
       this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
     });

@@ -115,7 +115,7 @@ export class Members {
     const limit = opts.limit ?? 100;
     // One read transaction: the page and the version come from the same snapshot.
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list members');
       const after = decodeCursor(opts.cursor);
       const rows = this.ctx
@@ -158,7 +158,7 @@ export class Members {
   listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open' } = {}): Page<InviteView> {
     const limit = opts.limit ?? 100;
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'list invites');
       const now = this.ctx.now();
       const [after, afterId] = splitInviteCursor(decodeCursor(opts.cursor));
@@ -226,7 +226,7 @@ export class Members {
   /** Invites many people in one transaction; each email gets its own result. */
   invite(actor: Actor, ref: string, requests: InviteRequest[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
       return requests.map((req) => this.each(req.email, () => this.inviteOne(actor, role, org, req, opts.expiresInDays)));
     });
@@ -265,7 +265,7 @@ export class Members {
    */
   resend(actor: Actor, ref: string, requests: ({ email: string } & Partial<Omit<InviteRequest, 'email'>>)[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
       return requests.map((req) =>
         this.each(req.email, () => {
@@ -304,7 +304,7 @@ export class Members {
 
   cancel(actor: Actor, ref: string, emails: string[]): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'cancel invites');
       return emails.map((raw) =>
         this.each(raw, () => {
@@ -332,9 +332,16 @@ export class Members {
   /** Accepting on someone's behalf: the platform operator (superuser), or the invited person themselves. */
   acceptByEmail(actor: Actor, ref: string, rawEmail: string): { organization: string; email: string; role: Role } {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
       const email = normalizeEmail(rawEmail);
-      if (!actor.superuser && actor.email !== email) throw forbidden('only the invited person or a platform superuser may accept an invite');
+      const org = this.ctx.findOrg(ref);
+      // Someone outside the organization gets one answer whether or not it exists, and whether or not there
+      // is an invite they may not accept: this route must not tell which organizations exist.
+      const none = () => notFound(`invite for ${email} in "${ref}"`);
+      if (!actor.superuser && actor.email !== email) {
+        if (org && this.ctx.roleIn(org.id, actor.id)) throw forbidden('only the invited person or a platform superuser may accept an invite');
+        throw none();
+      }
+      if (!org) throw none();
       const inv = this.openInvite(org.id, email);
       if (inv) return this.accept(inv);
       // No open invite: say why, as accepting by link does (a cancelled or used invite is a 409).
@@ -342,12 +349,12 @@ export class Members {
         .stmt('SELECT * FROM invites WHERE org_id = ? AND email = ? ORDER BY id DESC LIMIT 1')
         .get(org.id, email) as InviteRow | undefined;
       if (latest) return this.accept(latest);
-      throw notFound(`invite for ${email} in "${org.name}"`);
+      throw none();
     });
   }
 
   private accept(inv: InviteRow): { organization: string; email: string; role: Role } {
-    const org = this.ctx.org(inv.org_id);
+    const org = this.ctx.orgById(inv.org_id);
     if (inv.status !== 'pending') throw conflict(`invite_${inv.status}`, `this invite was ${inv.status}`);
     const now = this.ctx.now();
     if (inv.expires_at <= now) throw new ApiError(410, 'invite_expired', 'this invite has expired; ask for it to be resent');
@@ -385,7 +392,7 @@ export class Members {
   /** Changes roles and profiles of many members in one transaction. */
   update(actor: Actor, ref: string, updates: MemberUpdate[]): BatchResult<MemberView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'change members');
       return updates.map((u) =>
         this.each(u.email, () => {
@@ -420,7 +427,7 @@ export class Members {
   /** Removes many members in one transaction. Anyone may remove themselves (but the creator). */
   remove(actor: Actor, ref: string, emails: string[]): BatchResult<{ email: string }>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = actor.superuser ? 'owner' : this.ctx.roleIn(org.id, actor.id);
       if (!actorRole) throw notFound(`organization "${org.name}"`);
       return emails.map((raw) =>

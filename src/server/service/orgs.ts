@@ -57,7 +57,7 @@ export class Orgs {
   }
 
   get(actor: Actor, ref: string): OrgView {
-    const org = this.ctx.org(ref);
+    const org = this.ctx.orgByName(ref);
     this.ctx.require(org, actor, ['owner', 'admin', 'member', 'worker'], 'see the organization');
     return this.view(org);
   }
@@ -87,7 +87,7 @@ export class Orgs {
 
   update(actor: Actor, ref: string, body: OrgUpdate): OrgView {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'change the organization');
       const now = this.ctx.now();
       if (body.displayName !== undefined && body.displayName !== org.display_name) {
@@ -111,7 +111,7 @@ export class Orgs {
           this.ctx.audit(org.id, actor, 'org.cache.destroy', org.name);
         }
       }
-      return this.view(this.ctx.org(org.id));
+      return this.view(this.ctx.orgById(org.id));
     });
   }
 }

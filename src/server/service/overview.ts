@@ -117,7 +117,7 @@ export class Overview {
   }
 
   private readable(actor: Actor, ref: string): OrgRow {
-    const org = this.ctx.org(ref);
+    const org = this.ctx.orgByName(ref);
     this.ctx.require(org, actor, ['owner', 'admin'], 'see organization statistics');
     return org;
   }

@@ -1,0 +1,98 @@
+/**
+ * Issue 21, the platform's side: names are never ids, one organization never writes another, nothing an
+ * outsider sends tells them which organizations exist, and hostile input (deep JSON, forged cursors, look-alike
+ * addresses, a locked, read-only or full database) gets a 4xx or a 503/507 saying why, never a 500. Every test
+ * runs against the real server over HTTP on 127.0.0.1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember, seedMembers, startPlatform, type Harness } from './helpers/platform.js';
+
+const enc = encodeURIComponent;
+
+describe('item 1: organizations are looked up by name only', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform(); // "acme" is the organization with id 1
+  });
+  afterAll(() => h.close());
+
+  it('an organization named "1" is that organization, never the one with id 1', async () => {
+    const acme = await h.su.get('/api/v1/orgs/acme');
+    expect(acme.body.id).toBe(1);
+    const digits = h.as(h.platform.identity.createToken('digits@one.example', 'test').token);
+    const created = await digits.post('/api/v1/orgs', { name: '1', displayName: 'One' });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ name: '1', displayName: 'One' });
+
+    const got = await digits.get('/api/v1/orgs/1');
+    expect(got.status, got.text).toBe(200);
+    expect(got.body).toMatchObject({ name: '1', displayName: 'One' });
+    // Its writes land in it: the rename and the invite the issue saw go to acme.
+    expect((await digits.patch('/api/v1/orgs/1', { displayName: 'Uno' })).status).toBe(200);
+    const invite = await digits.post('/api/v1/orgs/1/invites', { email: 'new@one.example', role: 'member' });
+    expect(invite.status, invite.text).toBe(201);
+    const lease = await digits.post('/api/v1/orgs/1/lease', { id: 'run-1', holder: 'digits', ttlSeconds: 60 });
+    expect(lease.status, lease.text).toBe(200);
+
+    const after = await h.su.get('/api/v1/orgs/acme');
+    expect(after.body).toMatchObject({ name: 'acme', displayName: 'acme', stateVersion: acme.body.stateVersion });
+    const acmeInvites = await h.su.get('/api/v1/orgs/acme/invites');
+    expect(acmeInvites.body.items).toEqual([]);
+    expect((await h.su.get('/api/v1/orgs/acme/lease')).status).toBe(404);
+    // The superuser sees both, each under its own name.
+    expect((await h.su.get('/api/v1/orgs/1')).body.displayName).toBe('Uno');
+  });
+
+  it('a number that is no organization\'s name is not found, and the answer names no other organization', async () => {
+    await h.su.post('/api/v1/orgs', { name: 'beta' });
+    const beta = await h.su.get('/api/v1/orgs/beta');
+    const outsider = h.as(h.platform.identity.createToken('outsider@else.example', 'test').token);
+    for (const path of [`/api/v1/orgs/${beta.body.id}`, `/api/v1/orgs/${beta.body.id}/members`, `/api/v1/orgs/${beta.body.id}/audit`]) {
+      const r = await outsider.get(path);
+      expect(r.status, r.text).toBe(404);
+      expect(r.text).not.toContain('beta');
+      expect(r.body.error.message).toBe(`organization "${beta.body.id}" not found`);
+    }
+    // The superuser (who sees every organization) gets 404 for an id as well.
+    expect((await h.su.get(`/api/v1/orgs/${beta.body.id}`)).status).toBe(404);
+    const me = await h.su.put('/api/v1/me', { activeOrganization: String(beta.body.id) });
+    expect(me.status).toBe(404);
+  });
+});
+
+describe('item 3: accepting an invite tells an outsider nothing about which organizations exist', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+    await h.su.post('/api/v1/orgs/acme/invites', { email: 'invited@acme.example', role: 'member' });
+  });
+  afterAll(() => h.close());
+
+  it('an outsider gets the same answer for an existing and a missing organization', async () => {
+    const outsider = h.as(h.platform.identity.createToken('nosy@else.example', 'test').token);
+    const existing = await outsider.post(`/api/v1/orgs/acme/invites/${enc('invited@acme.example')}/accept`);
+    const missing = await outsider.post(`/api/v1/orgs/no-such-org/invites/${enc('invited@acme.example')}/accept`);
+    expect(existing.status).toBe(404);
+    expect(missing.status).toBe(404);
+    const shape = (r: typeof existing) => JSON.stringify(r.body).replace(/acme|no-such-org/g, 'ORG');
+    expect(shape(existing)).toBe(shape(missing));
+    // Accepting for oneself where there is no invite: the same answer again.
+    const self = await outsider.post(`/api/v1/orgs/acme/invites/${enc('nosy@else.example')}/accept`);
+    const selfMissing = await outsider.post(`/api/v1/orgs/no-such-org/invites/${enc('nosy@else.example')}/accept`);
+    expect([self.status, selfMissing.status]).toEqual([404, 404]);
+    expect(shape(self)).toBe(shape(selfMissing));
+    // Nothing was accepted.
+    const invites = await h.su.get('/api/v1/orgs/acme/invites?status=pending');
+    expect(invites.body.items.map((i: { email: string }) => i.email)).toEqual(['invited@acme.example']);
+  });
+
+  it('a member of the organization is told why (403), and the invitee still accepts', async () => {
+    const member = await addMember(h, 'member@acme.example', 'member');
+    const r = await h.as(member).post(`/api/v1/orgs/acme/invites/${enc('invited@acme.example')}/accept`);
+    expect(r.status, r.text).toBe(403);
+    const invitee = h.platform.identity.createToken('invited@acme.example', 'test').token;
+    const ok = await h.as(invitee).post(`/api/v1/orgs/acme/invites/${enc('invited@acme.example')}/accept`);
+    expect(ok.status, ok.text).toBe(200);
+  });
+});
+
