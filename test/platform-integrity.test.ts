@@ -96,3 +96,37 @@ describe('item 3: accepting an invite tells an outsider nothing about which orga
   });
 });
 
+describe('item 4: deep JSON is refused before anything recursive runs on it', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+    await addMember(h, 'deep@acme.example', 'member');
+  });
+  afterAll(() => h.close());
+
+  it('20,000 levels with an Idempotency-Key: 400 naming the limit, nothing written', async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const before = await h.su.get('/api/v1/orgs/acme');
+    for (const [method, path] of [
+      ['DELETE', `/api/v1/orgs/acme/members/${enc('deep@acme.example')}`],
+      ['POST', `/api/v1/orgs/acme/invites/${enc('deep@acme.example')}/accept`],
+      ['POST', '/api/v1/orgs/acme/invites'],
+    ] as const) {
+      const r = await h.su.request(method, path, undefined, { rawBody: deep, headers: { 'idempotency-key': `deep-${method}-${path}` } });
+      expect(r.status, `${method} ${path}: ${r.text}`).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'invalid_request', details: { field: 'body', limit: 64 } });
+      expect(r.body.error.message).toContain('nested deeper than 64 levels');
+    }
+    // Objects count as much as arrays; brackets inside strings do not.
+    const objects = `${'{"a":'.repeat(65)}1${'}'.repeat(65)}`;
+    expect((await h.su.request('DELETE', `/api/v1/orgs/acme/members/${enc('deep@acme.example')}`, undefined, { rawBody: objects })).status).toBe(400);
+    const inString = JSON.stringify({ email: `${'['.repeat(100)}@acme.example`, role: 'not-a-role' });
+    const r = await h.su.request('POST', '/api/v1/orgs/acme/invites', undefined, { rawBody: inString });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain('body.role');
+    expect((await h.su.get('/api/v1/orgs/acme')).body.stateVersion).toBe(before.body.stateVersion);
+    const members = await h.su.get('/api/v1/orgs/acme/members');
+    expect(members.body.items.map((m: { email: string }) => m.email)).toContain('deep@acme.example');
+  });
+});
+

@@ -5,6 +5,7 @@ import type { BatchResult } from '../service/members.js';
 import { actor } from './actor.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
+import { MAX_BODY_DEPTH, nestedDeeperThan } from './json-depth.js';
 import * as S from './schemas.js';
 import { registerLeaseRoutes } from './lease-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
@@ -64,6 +65,9 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
+    if (nestedDeeperThan(body as string)) {
+      return done(badRequest(`request body is nested deeper than ${MAX_BODY_DEPTH} levels`, 'body', { limit: MAX_BODY_DEPTH }), undefined);
+    }
     parseJson(req, body as string, done);
   });
 
