@@ -130,3 +130,54 @@ describe('item 4: deep JSON is refused before anything recursive runs on it', ()
   });
 });
 
+describe('item 8: invalid cursors are refused, not read as the first or the last page', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+    for (let i = 0; i < 5; i++) await h.su.post('/api/v1/orgs/acme/invites', { email: `p${i}@acme.example`, role: 'worker' });
+    seedMembers(h, ['m1@acme.example', 'm2@acme.example', 'm3@acme.example']);
+  });
+  afterAll(() => h.close());
+
+  const lists = ['/api/v1/orgs/acme/members', '/api/v1/orgs/acme/invites', '/api/v1/orgs/acme/audit'];
+
+  it('garbage, another list\'s cursor and a forged key are 400 naming the cursor', async () => {
+    const invitesCursor = (await h.su.get('/api/v1/orgs/acme/invites?limit=1')).body.nextCursor as string;
+    const forged = [
+      '!!!notbase64',
+      'AAAA',
+      Buffer.from('abc').toString('base64url'),
+      Buffer.from('audit:0').toString('base64url'),
+      Buffer.from('audit:-5').toString('base64url'),
+      Buffer.from('members:').toString('base64url'),
+      `${Buffer.from('audit:1').toString('base64url')}=`,
+      Buffer.from([0x61, 0x75, 0xff, 0xfe]).toString('base64url'),
+    ];
+    for (const list of lists) {
+      for (const cursor of [...forged, ...(list.endsWith('/invites') ? [] : [invitesCursor])]) {
+        const r = await h.su.get(`${list}?cursor=${enc(cursor)}`);
+        expect(r.status, `${list} cursor=${cursor}: ${r.text}`).toBe(400);
+        expect(r.body.error).toMatchObject({ code: 'invalid_request', details: { field: 'cursor' } });
+      }
+    }
+  });
+
+  it('real cursors still page through every list to its end', async () => {
+    for (const list of lists) {
+      const seen: unknown[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const r = await h.su.get(`${list}?limit=2${cursor ? `&cursor=${enc(cursor)}` : ''}`);
+        expect(r.status, r.text).toBe(200);
+        seen.push(...r.body.items);
+        cursor = r.body.nextCursor;
+        pages++;
+      } while (cursor);
+      const all = await h.su.get(`${list}?limit=1000`);
+      expect(seen).toEqual(all.body.items);
+      expect(pages).toBeGreaterThan(1);
+    }
+  });
+});
+

@@ -1,4 +1,5 @@
 import type { Actor, Context } from './context.js';
+import { decodeCursor, encodeCursor, isId } from './cursor.js';
 import type { Page } from './members.js';
 
 export interface AuditEntry {
@@ -19,7 +20,7 @@ export class AuditLog {
     return this.ctx.db.transaction(() => {
       const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'read the audit log');
-      const after = opts.cursor ? Number(Buffer.from(opts.cursor, 'base64url').toString('utf8')) || 0 : 0;
+      const after = Number(decodeCursor('audit', opts.cursor, isId) || 0);
       const rows = this.ctx
         .stmt(`SELECT * FROM audit WHERE org_id = ? AND id > ? ${opts.action ? 'AND action = ?' : ''} ORDER BY id LIMIT ?`)
         .all(...(opts.action ? [org.id, after, opts.action, limit + 1] : [org.id, after, limit + 1])) as {
@@ -34,7 +35,7 @@ export class AuditLog {
       const page = more ? rows.slice(0, limit) : rows;
       return {
         items: page.map((r) => ({ id: r.id, at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, unknown> })),
-        nextCursor: more ? Buffer.from(String(page[page.length - 1]!.id)).toString('base64url') : null,
+        nextCursor: more ? encodeCursor('audit', String(page[page.length - 1]!.id)) : null,
         stateVersion: org.version,
       };
     })();

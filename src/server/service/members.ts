@@ -2,6 +2,7 @@ import { hashToken, newToken } from '../crypto.js';
 import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { normalizeEmail, type Identity } from './identity.js';
 
 export const DEFAULT_INVITE_EXPIRY_DAYS = 7;
@@ -87,15 +88,6 @@ interface InviteRow {
 
 const iso = isoTime;
 
-export function decodeCursor(cursor: string | undefined): string {
-  if (!cursor) return '';
-  try {
-    return Buffer.from(cursor, 'base64url').toString('utf8');
-  } catch {
-    throw badRequest('invalid cursor', 'cursor');
-  }
-}
-export const encodeCursor = (key: string) => Buffer.from(key, 'utf8').toString('base64url');
 
 /**
  * Members and invites of an organization, with the platforms' rules: owners and admins manage people; only
@@ -117,7 +109,7 @@ export class Members {
     return this.ctx.db.transaction(() => {
       const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list members');
-      const after = decodeCursor(opts.cursor);
+      const after = decodeCursor('members', opts.cursor, (key) => key.length > 0);
       const rows = this.ctx
         .rawStmt(
           `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
@@ -151,7 +143,7 @@ export class Members {
           lastConnectionAt: r[7] === null ? null : iso(r[7]),
         };
       }
-      return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.email) : null, stateVersion: org.version };
+      return { items, nextCursor: more ? encodeCursor('members', items[items.length - 1]!.email) : null, stateVersion: org.version };
     })();
   }
 
@@ -161,7 +153,7 @@ export class Members {
       const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'list invites');
       const now = this.ctx.now();
-      const [after, afterId] = splitInviteCursor(decodeCursor(opts.cursor));
+      const [after, afterId] = splitInviteCursor(decodeCursor('invites', opts.cursor, (key) => /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key)));
       let where = '';
       const args: unknown[] = [org.id, after, after, afterId];
       switch (opts.status) {
@@ -192,7 +184,7 @@ export class Members {
       const last = page[page.length - 1];
       return {
         items: page.map((r) => this.inviteView(r)),
-        nextCursor: more && last ? encodeCursor(`${last.email}\u0000${last.id}`) : null,
+        nextCursor: more && last ? encodeCursor('invites', `${last.email}\u0000${last.id}`) : null,
         stateVersion: org.version,
       };
     })();
@@ -533,6 +525,7 @@ export class Members {
   }
 }
 
+/** The email and id an invites cursor holds (decodeCursor checked its shape); ['', 0] for the first page. */
 function splitInviteCursor(raw: string): [string, number] {
   if (!raw) return ['', 0];
   const i = raw.lastIndexOf('\u0000');
