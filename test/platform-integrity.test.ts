@@ -181,3 +181,76 @@ describe('item 8: invalid cursors are refused, not read as the first or the last
   });
 });
 
+describe('item 9: addresses are compared in NFC; invisible characters and mixed scripts are refused', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+  });
+  afterAll(() => h.close());
+
+  it('the NFC and NFD forms of one address are one invite', async () => {
+    const nfc = 'jos\u00e9@acme.example';
+    const nfd = 'jose\u0301@acme.example';
+    expect(nfc).not.toBe(nfd);
+    const first = await h.su.post('/api/v1/orgs/acme/invites', { email: nfd, role: 'member' });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body.email).toBe(nfc);
+    const second = await h.su.post('/api/v1/orgs/acme/invites', { email: nfc, role: 'member' });
+    expect(second.status, second.text).toBe(409);
+    expect(second.body.error.code).toBe('invite_exists');
+    // Lookups normalise too: cancelling by the other form finds it.
+    const cancel = await h.su.delete(`/api/v1/orgs/acme/invites/${enc(nfd.toUpperCase())}`);
+    expect(cancel.status, cancel.text).toBe(200);
+  });
+
+  it('control, invisible and replacement characters and mixed scripts are a 400 saying which and where', async () => {
+    const cases: [string, RegExp][] = [
+      ['ada\u200b@acme.example', /invisible character U\+200B at character 4/],
+      ['ada\u0000@acme.example', /control character U\+0000 at character 4/],
+      ['\u202eada@acme.example', /invisible character U\+202E at character 1/],
+      ['ada@acme\u00ad.example', /invisible character U\+00AD/],
+      ['p\u0430ul@acme.example', /mixes scripts before "@": U\+0430 at character 2 is Cyrillic, after Latin letters/],
+      ['paul@\u0430cme.example', /mixes scripts in the domain label/],
+      ['ada\ufffd@acme.example', /U\+FFFD at character 4/],
+    ];
+    const before = await h.su.get('/api/v1/orgs/acme');
+    for (const [email, message] of cases) {
+      const r = await h.su.post('/api/v1/orgs/acme/invites', { email, role: 'member' });
+      expect(r.status, `${JSON.stringify(email)}: ${r.text}`).toBe(400);
+      expect(r.body.error.details.field).toBe('email');
+      expect(r.body.error.message).toMatch(message);
+      // The message shows the character escaped, not invisibly.
+      expect(r.body.error.message).not.toMatch(/[\u200b\u202e\u00ad\u0000]/);
+    }
+    // In a batch, each bad address fails alone.
+    const batch = await h.su.post('/api/v1/orgs/acme/invites/batch', {
+      invites: [{ email: 'ok-one@acme.example', role: 'member' }, { email: 'zw\u200bj@acme.example', role: 'member' }],
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, false]);
+    expect(batch.body.results[1].error.status).toBe(400);
+    // Users are made by the same rule (an organization created on behalf of someone).
+    const onBehalf = await h.su.post('/api/v1/orgs', { name: 'nul-org', creator: 'x\u0000y@acme.example' });
+    expect(onBehalf.status).toBe(400);
+    expect((await h.su.get('/api/v1/orgs/nul-org')).status).toBe(404);
+    expect((await h.su.get('/api/v1/orgs/acme')).body.stateVersion).toBe(before.body.stateVersion + 1);
+  });
+
+  it('bytes that are not UTF-8 in the body are refused, not stored as U+FFFD', async () => {
+    const body = Buffer.concat([Buffer.from('{"email":"ada'), Buffer.from([0xff, 0xfe]), Buffer.from('@acme.example","role":"member"}')]);
+    const res = await fetch(`${h.url}/api/v1/orgs/acme/invites`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.superToken}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('not valid UTF-8');
+  });
+
+  it('addresses in one script, or in scripts that are written together, are fine', async () => {
+    for (const email of ['\u0438\u0432\u0430\u043d@acme.example', '\u5c71\u7530\u305f\u308d\u3046@acme.example', 'm\u00fcller@acme.example', 'o\u2019brien@acme.example'.replace('\u2019', "'")]) {
+      const r = await h.su.post('/api/v1/orgs/acme/invites', { email, role: 'worker' });
+      expect(r.status, `${email}: ${r.text}`).toBe(201);
+    }
+  });
+});

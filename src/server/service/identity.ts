@@ -1,3 +1,5 @@
+import { emailProblem, normalizeEmail } from '../../manifest/email.js';
+import { quote } from '../../manifest/quote.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { hashToken, newToken } from '../crypto.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
@@ -19,8 +21,17 @@ export const ORG_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** How often a user's last connection is written: reads must not each cost a write. */
 const CONNECTION_RESOLUTION_MS = 60_000;
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+export { normalizeEmail };
+
+/**
+ * An address a person or invite is created with, checked by the rule `orgctl validate` applies (NFC, no
+ * control or invisible characters, one script per part) and returned normalised; a 400 naming `field` if
+ * it breaks the rule. Surrounding spaces are allowed and dropped, as everywhere in the API.
+ */
+export function validEmail(raw: string, field = 'email'): string {
+  const problem = emailProblem(raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''));
+  if (problem) throw badRequest(`invalid email address ${quote(raw)}: ${problem}`, field);
+  return normalizeEmail(raw);
 }
 
 /** Users, their personal "Untitled Organization", tokens, and the active organization. */
@@ -84,7 +95,7 @@ export class Identity {
 
   /** Creates a user (with their own Untitled Organization) unless they exist. Inside a write transaction. */
   ensureUser(email: string, profile: { firstName?: string; lastName?: string; description?: string } = {}, superuser = false): UserRow {
-    const normalized = normalizeEmail(email);
+    const normalized = validEmail(email);
     const existing = this.userByEmail(normalized);
     if (existing) {
       if (superuser && !existing.superuser) this.ctx.stmt('UPDATE users SET superuser = 1 WHERE id = ?').run(existing.id);

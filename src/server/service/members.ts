@@ -3,7 +3,7 @@ import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { normalizeEmail, type Identity } from './identity.js';
+import { normalizeEmail, validEmail, type Identity } from './identity.js';
 
 export const DEFAULT_INVITE_EXPIRY_DAYS = 7;
 const DAY_MS = 86_400_000;
@@ -225,7 +225,7 @@ export class Members {
   }
 
   private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
-    const email = normalizeEmail(req.email);
+    const email = validEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
     if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
       throw conflict('already_member', `${email} is already a member of "${org.name}"`);
@@ -529,5 +529,5 @@ export class Members {
 function splitInviteCursor(raw: string): [string, number] {
   if (!raw) return ['', 0];
   const i = raw.lastIndexOf('\u0000');
-  return i === -1 ? [raw, 0] : [raw.slice(0, i), Number(raw.slice(i + 1)) || 0];
+  return [raw.slice(0, i), Number(raw.slice(i + 1))];
 }

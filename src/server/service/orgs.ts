@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden } from '../errors.js';
 import type { Actor, Context, OrgRow } from './context.js';
-import { ORG_NAME, type Identity } from './identity.js';
+import { normalizeEmail, ORG_NAME, type Identity } from './identity.js';
 
 /** How long a cache takes to become ready after `apply` (platform time, so tests move the clock). */
 export const CACHE_READY_MS = 5_000;
@@ -75,7 +75,7 @@ export class Orgs {
         throw conflict('already_exists', `organization "${body.name}" already exists`);
       }
       let creator: { id: number; email: string } = actor;
-      if (body.creator !== undefined && body.creator.trim().toLowerCase() !== actor.email) {
+      if (body.creator !== undefined && normalizeEmail(body.creator) !== actor.email) {
         if (!actor.superuser) throw forbidden('only a platform superuser may create an organization for someone else');
         creator = this.identity.ensureUser(body.creator);
       }
