@@ -60,6 +60,68 @@ describe('item 1: organizations are looked up by name only', () => {
   });
 });
 
+describe('item 2: a profile belongs to its person; an organization sets only its own copy', () => {
+  let h: Harness;
+  let mayaToken = '';
+  let betaOwner: ReturnType<Harness['as']>;
+  const maya = 'maya@people.example';
+  const shown = async (org: string) => {
+    const r = await h.su.get(`/api/v1/orgs/${org}/members`);
+    return r.body.items.find((m: { email: string }) => m.email === maya) as { firstName: string; lastName: string; description: string };
+  };
+  const audit = async (org: string) => (await h.su.get(`/api/v1/orgs/${org}/audit?action=member.profile`)).body.items as { actor: string; target: string; details: Record<string, unknown> }[];
+  beforeAll(async () => {
+    h = await startPlatform();
+    const ownerToken = h.platform.identity.createToken('owner@beta.example', 'test').token;
+    betaOwner = h.as(ownerToken);
+    expect((await betaOwner.post('/api/v1/orgs', { name: 'beta' })).status).toBe(201);
+    mayaToken = await addMember(h, maya, 'member');
+    await addMember(h, maya, 'member', { org: 'beta', inviter: betaOwner });
+    expect((await h.su.patch(`/api/v1/orgs/acme/members/${enc(maya)}`, { firstName: 'Maya', lastName: 'Moreau' })).status).toBe(200);
+  });
+  afterAll(() => h.close());
+
+  it("beta's owner changes what beta shows; acme's view, acme's log and acme's state version do not move", async () => {
+    const acmeBefore = await h.su.get('/api/v1/orgs/acme');
+    const acmeAudit = await audit('acme');
+    const r = await betaOwner.patch(`/api/v1/orgs/beta/members/${enc(maya)}`, { firstName: 'Mallory', description: 'renamed by beta' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ firstName: 'Mallory', lastName: '', description: 'renamed by beta' });
+    expect(await shown('acme')).toMatchObject({ firstName: 'Maya', lastName: 'Moreau', description: '' });
+    expect((await h.su.get('/api/v1/orgs/acme')).body.stateVersion).toBe(acmeBefore.body.stateVersion);
+    expect(await audit('acme')).toEqual(acmeAudit);
+    expect((await audit('beta')).at(-1)).toMatchObject({ actor: 'owner@beta.example', target: maya, details: { fields: ['first_name', 'description'] } });
+    // Her own profile is hers: neither organization changed it.
+    expect((await h.as(mayaToken).get('/api/v1/me')).body).toMatchObject({ firstName: '', lastName: '', description: '' });
+  });
+
+  it('the person changes their own profile: it shows wherever no organization set that field, and is logged there only', async () => {
+    const acmeAudit = await audit('acme');
+    const betaAudit = (await audit('beta')).length;
+    const r = await h.as(mayaToken).put('/api/v1/me', { firstName: 'Maïa', lastName: 'Li' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ firstName: 'Maïa', lastName: 'Li' });
+    expect(await shown('acme')).toMatchObject({ firstName: 'Maya', lastName: 'Moreau' }); // acme set both
+    expect(await audit('acme')).toEqual(acmeAudit);
+    expect(await shown('beta')).toMatchObject({ firstName: 'Mallory', lastName: 'Li' }); // beta set the first name only
+    const betaEntries = await audit('beta');
+    expect(betaEntries).toHaveLength(betaAudit + 1);
+    expect(betaEntries.at(-1)).toMatchObject({ actor: maya, target: maya, details: { fields: ['last_name'], by: 'self' } });
+    // Another organization cannot change it: PUT /me is the caller's own.
+    expect((await betaOwner.get('/api/v1/me')).body.email).toBe('owner@beta.example');
+  });
+
+  it("an invite's names are the inviting organization's copy, not the person's profile", async () => {
+    const gammaOwner = h.as(h.platform.identity.createToken('owner@gamma.example', 'test').token);
+    expect((await gammaOwner.post('/api/v1/orgs', { name: 'gamma' })).status).toBe(201);
+    expect((await gammaOwner.post('/api/v1/orgs/gamma/invites', { email: maya, role: 'worker', firstName: 'Gamma' })).status).toBe(201);
+    expect((await h.as(mayaToken).post(`/api/v1/orgs/gamma/invites/${enc(maya)}/accept`)).status).toBe(200);
+    expect(await shown('gamma')).toMatchObject({ firstName: 'Gamma', lastName: 'Li' });
+    expect(await shown('acme')).toMatchObject({ firstName: 'Maya' });
+    expect((await h.as(mayaToken).get('/api/v1/me')).body.firstName).toBe('Maïa');
+  });
+});
+
 describe('item 3: accepting an invite tells an outsider nothing about which organizations exist', () => {
   let h: Harness;
   beforeAll(async () => {

@@ -184,4 +184,11 @@ export const MIGRATIONS: readonly string[] = [
     expires_at  INTEGER NOT NULL
   );
   `,
+  /* 4: profiles as each organization shows them */ `
+  -- A person's profile (users.first_name, ...) is theirs; what an organization's owners and admins set is kept
+  -- on the membership and shown by that organization only. NULL: the organization shows the person's own.
+  ALTER TABLE memberships ADD COLUMN first_name TEXT;
+  ALTER TABLE memberships ADD COLUMN last_name TEXT;
+  ALTER TABLE memberships ADD COLUMN description TEXT;
+  `,
 ];

@@ -108,7 +108,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   // ---- me ----
   app.get('/api/v1/me', async (req) => identity.me(actor(req)));
   app.put('/api/v1/me', { schema: { body: S.meUpdateBody } }, async (req, reply) =>
-    commit(req, reply, () => identity.setActiveOrganization(actor(req), (req.body as { activeOrganization: string }).activeOrganization)),
+    commit(req, reply, () => identity.updateMe(actor(req), req.body as { activeOrganization?: string; firstName?: string; lastName?: string; description?: string })),
   );
 
   // ---- organizations ----

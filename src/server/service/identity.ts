@@ -168,6 +168,7 @@ export class Identity {
       email: user.email,
       firstName: user.first_name,
       lastName: user.last_name,
+      description: user.description,
       superuser: user.superuser === 1,
       activeOrganization: active,
       organizations: orgs.map((o) => ({ name: o.name, displayName: o.display_name, role: o.role })),
@@ -175,10 +176,39 @@ export class Identity {
   }
 
   setActiveOrganization(actor: Actor, orgRef: string): MeView {
+    return this.updateMe(actor, { activeOrganization: orgRef });
+  }
+
+  /**
+   * The caller changes their own settings: the active organization, and their profile. A profile belongs to
+   * its person: only they change it here. Organizations keep their own copy of what they set (members PATCH),
+   * so the change shows in every organization of theirs that set nothing for that field, and is recorded in
+   * the audit log of each of those (and nowhere else).
+   */
+  updateMe(actor: Actor, body: { activeOrganization?: string; firstName?: string; lastName?: string; description?: string }): MeView {
     this.ctx.write(() => {
-      const org = this.ctx.orgByName(orgRef);
-      if (!this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${orgRef}"`);
-      this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
+      if (body.activeOrganization !== undefined) {
+        const org = this.ctx.findOrg(body.activeOrganization);
+        if (!org || !this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${body.activeOrganization}"`);
+        this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
+      }
+      const user = this.userById(actor.id);
+      const fields = (
+        [
+          ['first_name', body.firstName, user.first_name],
+          ['last_name', body.lastName, user.last_name],
+          ['description', body.description, user.description],
+        ] as const
+      ).filter(([, v, old]) => v !== undefined && v !== old);
+      if (fields.length === 0) return;
+      for (const [col, v] of fields) this.ctx.stmt(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, actor.id);
+      const memberships = this.ctx
+        .stmt('SELECT org_id, email, first_name, last_name, description FROM memberships WHERE user_id = ? ORDER BY org_id')
+        .all(actor.id) as { org_id: number; email: string; first_name: string | null; last_name: string | null; description: string | null }[];
+      for (const m of memberships) {
+        const shown = fields.filter(([col]) => m[col] === null).map(([col]) => col);
+        if (shown.length) this.ctx.audit(m.org_id, actor, 'member.profile', m.email, { fields: shown, by: 'self' });
+      }
     });
     return this.me(actor);
   }
@@ -186,8 +216,10 @@ export class Identity {
 
 export interface MeView {
   email: string;
+  /** The person's own profile; organizations may show their own copy (see members). */
   firstName: string;
   lastName: string;
+  description: string;
   superuser: boolean;
   activeOrganization: string | null;
   organizations: { name: string; displayName: string; role: Role }[];

@@ -6,6 +6,13 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { normalizeEmail, validEmail, type Identity } from './identity.js';
 
 export const DEFAULT_INVITE_EXPIRY_DAYS = 7;
+
+/**
+ * The profile as an organization shows it (`m` a membership, `u` its user): what the organization set, else
+ * the person's own.
+ */
+export const SHOWN_PROFILE =
+  'COALESCE(m.first_name, u.first_name) AS first_name, COALESCE(m.last_name, u.last_name) AS last_name, COALESCE(m.description, u.description) AS description';
 const DAY_MS = 86_400_000;
 
 export interface MemberView {
@@ -112,7 +119,7 @@ export class Members {
       const after = decodeCursor('members', opts.cursor, (key) => key.length > 0);
       const rows = this.ctx
         .rawStmt(
-          `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+          `SELECT m.email, m.role, m.joined_at, m.user_id, ${SHOWN_PROFILE}, u.last_connection_at
            FROM memberships m JOIN users u ON u.id = m.user_id
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
@@ -350,11 +357,12 @@ export class Members {
     if (inv.status !== 'pending') throw conflict(`invite_${inv.status}`, `this invite was ${inv.status}`);
     const now = this.ctx.now();
     if (inv.expires_at <= now) throw new ApiError(410, 'invite_expired', 'this invite has expired; ask for it to be resent');
-    const user = this.identity.ensureUser(inv.email, { firstName: inv.first_name, lastName: inv.last_name, description: inv.description });
+    // The profile an invite carries is the inviting organization's view of the person, not their own profile.
+    const user = this.identity.ensureUser(inv.email);
     if (!this.ctx.roleIn(org.id, user.id)) {
       this.ctx
-        .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
-        .run(org.id, user.email, user.id, inv.role, now);
+        .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at, first_name, last_name, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(org.id, user.email, user.id, inv.role, now, inv.first_name || null, inv.last_name || null, inv.description || null);
     }
     for (const p of JSON.parse(inv.projects) as { projectId: number; role: string }[]) {
       const exists = this.ctx.stmt('SELECT 1 FROM projects WHERE id = ? AND org_id = ?').get(p.projectId, org.id);
@@ -407,7 +415,8 @@ export class Members {
           const changed = profile.filter(([, v, old]) => v !== undefined && v !== old);
           if (changed.length) {
             if (target.role === 'owner' && actorRole !== 'owner') throw forbidden('an admin may not change an owner');
-            for (const [col, v] of changed) this.ctx.stmt(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, target.user_id);
+            // The organization's own copy: the person's profile, and what other organizations show, stay as they are.
+            for (const [col, v] of changed) this.ctx.stmt(`UPDATE memberships SET ${col} = ? WHERE org_id = ? AND email = ?`).run(v, org.id, email);
             this.ctx.audit(org.id, actor, 'member.profile', email, { fields: changed.map(([c]) => c) });
           }
           return this.memberView(org, email);
@@ -461,7 +470,7 @@ export class Members {
   private member(org: OrgRow, email: string) {
     const row = this.ctx
       .stmt(
-        `SELECT m.role, m.user_id, u.first_name, u.last_name, u.description FROM memberships m JOIN users u ON u.id = m.user_id
+        `SELECT m.role, m.user_id, ${SHOWN_PROFILE} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = ? AND m.email = ?`,
       )
       .get(org.id, email) as { role: Role; user_id: number; first_name: string; last_name: string; description: string } | undefined;
@@ -472,7 +481,7 @@ export class Members {
   private memberView(org: OrgRow, email: string): MemberView {
     const r = this.ctx
       .stmt(
-        `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+        `SELECT m.email, m.role, m.joined_at, m.user_id, ${SHOWN_PROFILE}, u.last_connection_at
          FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND m.email = ?`,
       )
       .get(org.id, email) as {

@@ -386,13 +386,20 @@ export class Projects {
   }
 
   private memberView(project: ProjectRow, userId: number): ProjectMemberView {
-    const u = this.identity.userById(userId);
+    // Names as the project's organization shows them (its own copy, else the person's); a person from another
+    // organization shows their own.
+    const u = this.ctx
+      .stmt(
+        `SELECT u.email, COALESCE(m.first_name, u.first_name) AS first_name, COALESCE(m.last_name, u.last_name) AS last_name, m.role
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = ? WHERE u.id = ?`,
+      )
+      .get(project.org_id, userId) as { email: string; first_name: string; last_name: string; role: string | null };
     return {
       email: u.email,
       role: this.projectRole(project.id, userId)!,
       firstName: u.first_name,
       lastName: u.last_name,
-      external: this.ctx.roleIn(project.org_id, userId) === undefined,
+      external: u.role === null,
     };
   }
 
