@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ApiError, badRequest, notFound } from '../errors.js';
+import { ApiError, badRequest, databaseError, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { BatchResult } from '../service/members.js';
 import { actor } from './actor.js';
@@ -15,6 +15,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Injected faults (tests and demos); none by default. */
   faults?: FaultSpec;
+  /** How long a request waits for another process's write lock before answering 503 (default 100 ms). */
+  busyTimeoutMs?: number;
 }
 
 const MAX_LIMIT = 1000;
@@ -60,6 +62,10 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     },
   });
   const { identity, orgs, members, integrations, audit } = platform;
+  // One thread serves every request, and SQLite waits for another process's write lock by sleeping in it:
+  // wait briefly, then answer 503 with Retry-After (clients retry it) instead of stalling every other request,
+  // health checks included, for the 5 s a command-line process waits.
+  platform.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
 
   // An empty body with a JSON content type is "no body" (clients often set the header on every call).
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -73,6 +79,13 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
 
   app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.toJSON());
+    const db = databaseError(err);
+    if (db) {
+      if (db.status !== 507) app.log.warn({ code: (err as { code?: string }).code }, db.message);
+      else app.log.error({ code: (err as { code?: string }).code }, db.message);
+      if (db.details.retryAfterSeconds) reply.header('retry-after', String(db.details.retryAfterSeconds));
+      return reply.status(db.status).send(db.toJSON());
+    }
     const e = err as { statusCode?: number; code?: string; message?: string; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
     if (e.validation) {
       const v = e.validation[0];

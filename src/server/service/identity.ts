@@ -1,6 +1,6 @@
 import { emailProblem, normalizeEmail } from '../../manifest/email.js';
 import { quote } from '../../manifest/quote.js';
-import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
+import { badRequest, conflict, databaseError, notFound, unauthorized } from '../errors.js';
 import { hashToken, newToken } from '../crypto.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
 
@@ -134,8 +134,15 @@ export class Identity {
     if (!row) throw unauthorized();
     const now = this.ctx.now();
     if (row.last_connection_at === null || now - row.last_connection_at >= CONNECTION_RESOLUTION_MS) {
-      this.ctx.stmt('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
-      this.ctx.stmt('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
+      try {
+        this.ctx.write(() => {
+          this.ctx.stmt('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
+          this.ctx.stmt('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
+        });
+      } catch (err) {
+        // Bookkeeping: a locked, read-only or full database must not fail the request itself (a read works).
+        if (!databaseError(err)) throw err;
+      }
     }
     return { id: row.id, email: row.email, superuser: row.superuser === 1 };
   }
