@@ -217,6 +217,52 @@ function makeReadOnly(file: string): () => void {
   throw new Error(`could not make ${file} read-only on this machine`);
 }
 
+describe('item 5: a read-only database is refused at start, and a database that turns read-only answers 503 on writes', () => {
+  it('orgctl platform serve refuses a database it cannot write, saying why', async () => {
+    const dir = e2eTempDir('orgctl-readonly-');
+    const db = join(dir, 'ro.db');
+    const init = await orgctl(['platform', 'init', '--db', db, '--org', 'acme', '--owner', 'ops@platform.example'], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    const undo = makeReadOnly(db);
+    try {
+      const serve = startOrgctl(['platform', 'serve', '--db', db, '--port', '0'], { cwd: dir });
+      let exited = false;
+      void serve.done.then(() => (exited = true));
+      await until(() => exited || serve.stdout().includes('listening'), 'serve to exit or listen');
+      if (!exited) serve.child.kill('SIGTERM');
+      const r = await serve.done;
+      expect(serve.stdout()).not.toContain('listening');
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`cannot serve ${db}: the database cannot be written`);
+    } finally {
+      undo();
+    }
+  });
+
+  it('while serving: reads keep working, writes are 503 database_read_only, nothing is written', async () => {
+    const h = await startPlatform();
+    try {
+      const reader = h.platform.identity.createToken('reader@acme.example', 'test').token;
+      await addMember(h, 'reader@acme.example', 'admin');
+      h.clock.advance(120_000); // the next request records a connection: a write, which must not fail the read
+      h.platform.db.pragma('query_only = 1'); // what a file system remounted read-only does to SQLite
+      const members = await h.as(reader).get('/api/v1/orgs/acme/members');
+      expect(members.status, members.text).toBe(200);
+      const invite = await h.as(reader).post('/api/v1/orgs/acme/invites', { email: 'new@acme.example', role: 'member' }, { headers: { 'idempotency-key': 'ro-1' } });
+      expect(invite.status, invite.text).toBe(503);
+      expect(invite.body.error.code).toBe('database_read_only');
+      expect(invite.body.error.message).toContain('cannot be written');
+      h.platform.db.pragma('query_only = 0');
+      // Nothing was written (the retry with the same key is done for real now).
+      const retry = await h.as(reader).post('/api/v1/orgs/acme/invites', { email: 'new@acme.example', role: 'member' }, { headers: { 'idempotency-key': 'ro-1' } });
+      expect(retry.status, retry.text).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('item 6: another process holding the write lock gets 503 with Retry-After, and the server keeps answering', () => {
   it('a write waits briefly, then 503 database_busy; reads and /healthz answer meanwhile; after the lock, the retry works', async () => {
     const tmp = tempDir();
@@ -268,3 +314,127 @@ describe('item 7: a full disk is a 507 saying so', () => {
   });
 });
 
+describe('item 8: invalid cursors are refused, not read as the first or the last page', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+    for (let i = 0; i < 5; i++) await h.su.post('/api/v1/orgs/acme/invites', { email: `p${i}@acme.example`, role: 'worker' });
+    seedMembers(h, ['m1@acme.example', 'm2@acme.example', 'm3@acme.example']);
+  });
+  afterAll(() => h.close());
+
+  const lists = ['/api/v1/orgs/acme/members', '/api/v1/orgs/acme/invites', '/api/v1/orgs/acme/audit'];
+
+  it('garbage, another list\'s cursor and a forged key are 400 naming the cursor', async () => {
+    const invitesCursor = (await h.su.get('/api/v1/orgs/acme/invites?limit=1')).body.nextCursor as string;
+    const forged = [
+      '!!!notbase64',
+      'AAAA',
+      Buffer.from('abc').toString('base64url'),
+      Buffer.from('audit:0').toString('base64url'),
+      Buffer.from('audit:-5').toString('base64url'),
+      Buffer.from('members:').toString('base64url'),
+      `${Buffer.from('audit:1').toString('base64url')}=`,
+      Buffer.from([0x61, 0x75, 0xff, 0xfe]).toString('base64url'),
+    ];
+    for (const list of lists) {
+      for (const cursor of [...forged, ...(list.endsWith('/invites') ? [] : [invitesCursor])]) {
+        const r = await h.su.get(`${list}?cursor=${enc(cursor)}`);
+        expect(r.status, `${list} cursor=${cursor}: ${r.text}`).toBe(400);
+        expect(r.body.error).toMatchObject({ code: 'invalid_request', details: { field: 'cursor' } });
+      }
+    }
+  });
+
+  it('real cursors still page through every list to its end', async () => {
+    for (const list of lists) {
+      const seen: unknown[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const r = await h.su.get(`${list}?limit=2${cursor ? `&cursor=${enc(cursor)}` : ''}`);
+        expect(r.status, r.text).toBe(200);
+        seen.push(...r.body.items);
+        cursor = r.body.nextCursor;
+        pages++;
+      } while (cursor);
+      const all = await h.su.get(`${list}?limit=1000`);
+      expect(seen).toEqual(all.body.items);
+      expect(pages).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('item 9: addresses are compared in NFC; invisible characters and mixed scripts are refused', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startPlatform();
+  });
+  afterAll(() => h.close());
+
+  it('the NFC and NFD forms of one address are one invite', async () => {
+    const nfc = 'jos\u00e9@acme.example';
+    const nfd = 'jose\u0301@acme.example';
+    expect(nfc).not.toBe(nfd);
+    const first = await h.su.post('/api/v1/orgs/acme/invites', { email: nfd, role: 'member' });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body.email).toBe(nfc);
+    const second = await h.su.post('/api/v1/orgs/acme/invites', { email: nfc, role: 'member' });
+    expect(second.status, second.text).toBe(409);
+    expect(second.body.error.code).toBe('invite_exists');
+    // Lookups normalise too: cancelling by the other form finds it.
+    const cancel = await h.su.delete(`/api/v1/orgs/acme/invites/${enc(nfd.toUpperCase())}`);
+    expect(cancel.status, cancel.text).toBe(200);
+  });
+
+  it('control, invisible and replacement characters and mixed scripts are a 400 saying which and where', async () => {
+    const cases: [string, RegExp][] = [
+      ['ada\u200b@acme.example', /invisible character U\+200B at character 4/],
+      ['ada\u0000@acme.example', /control character U\+0000 at character 4/],
+      ['\u202eada@acme.example', /invisible character U\+202E at character 1/],
+      ['ada@acme\u00ad.example', /invisible character U\+00AD/],
+      ['p\u0430ul@acme.example', /mixes scripts before "@": U\+0430 at character 2 is Cyrillic, after Latin letters/],
+      ['paul@\u0430cme.example', /mixes scripts in the domain label/],
+      ['ada\ufffd@acme.example', /U\+FFFD at character 4/],
+    ];
+    const before = await h.su.get('/api/v1/orgs/acme');
+    for (const [email, message] of cases) {
+      const r = await h.su.post('/api/v1/orgs/acme/invites', { email, role: 'member' });
+      expect(r.status, `${JSON.stringify(email)}: ${r.text}`).toBe(400);
+      expect(r.body.error.details.field).toBe('email');
+      expect(r.body.error.message).toMatch(message);
+      // The message shows the character escaped, not invisibly.
+      expect(r.body.error.message).not.toMatch(/[\u200b\u202e\u00ad\u0000]/);
+    }
+    // In a batch, each bad address fails alone.
+    const batch = await h.su.post('/api/v1/orgs/acme/invites/batch', {
+      invites: [{ email: 'ok-one@acme.example', role: 'member' }, { email: 'zw\u200bj@acme.example', role: 'member' }],
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, false]);
+    expect(batch.body.results[1].error.status).toBe(400);
+    // Users are made by the same rule (an organization created on behalf of someone).
+    const onBehalf = await h.su.post('/api/v1/orgs', { name: 'nul-org', creator: 'x\u0000y@acme.example' });
+    expect(onBehalf.status).toBe(400);
+    expect((await h.su.get('/api/v1/orgs/nul-org')).status).toBe(404);
+    expect((await h.su.get('/api/v1/orgs/acme')).body.stateVersion).toBe(before.body.stateVersion + 1);
+  });
+
+  it('bytes that are not UTF-8 in the body are refused, not stored as U+FFFD', async () => {
+    const body = Buffer.concat([Buffer.from('{"email":"ada'), Buffer.from([0xff, 0xfe]), Buffer.from('@acme.example","role":"member"}')]);
+    const res = await fetch(`${h.url}/api/v1/orgs/acme/invites`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.superToken}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('not valid UTF-8');
+  });
+
+  it('addresses in one script, or in scripts that are written together, are fine', async () => {
+    for (const email of ['\u0438\u0432\u0430\u043d@acme.example', '\u5c71\u7530\u305f\u308d\u3046@acme.example', 'm\u00fcller@acme.example', 'o\u2019brien@acme.example'.replace('\u2019', "'")]) {
+      const r = await h.su.post('/api/v1/orgs/acme/invites', { email, role: 'worker' });
+      expect(r.status, `${email}: ${r.text}`).toBe(201);
+    }
+  });
+});

@@ -34,3 +34,25 @@ function migrate(db: Db): void {
     }).immediate();
   }
 }
+
+/**
+ * Why the database cannot be written, or undefined when it can. SQLite opens a file it may not write
+ * read-only without a word, and only the first write fails; this tries one (a write transaction that
+ * changes nothing, rolled back). A database another process is writing to right now counts as writable.
+ */
+export function unwritableReason(db: Db): string | undefined {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.pragma(`user_version = ${schemaVersion(db)}`);
+    } finally {
+      db.exec('ROLLBACK');
+    }
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return (err as Error).message;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return undefined;
+    throw err;
+  }
+}

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { unwritableReason } from '../../server/db.js';
 import { ApiError } from '../../server/errors.js';
 import { buildApp } from '../../server/http/app.js';
 import { parseFaultSpec } from '../../server/http/faults.js';
@@ -95,6 +96,14 @@ export async function runServe(
     throw new UserError((err as Error).message, ExitCode.usage);
   }
   const platform = open(opts.db, io, parseIntOption(opts.inviteExpiryDays, 'invite-expiry-days', 1, 365));
+  // A read-only database would serve reads and fail every write: refuse to start instead, saying why.
+  const readOnly = unwritableReason(platform.db);
+  if (readOnly) {
+    platform.close();
+    throw new UserError(
+      `cannot serve ${opts.db ?? DEFAULT_DB}: the database cannot be written (${readOnly}); make the file, its directory (and any -wal and -shm files beside it) writable by this user`,
+    );
+  }
   const app = buildApp(platform, { logger: opts.log, faults });
   if (faults) io.stderr(`fault injection on: ${faultText}\n`);
   let address: string;
