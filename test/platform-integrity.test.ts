@@ -5,12 +5,13 @@
  * runs against the real server over HTTP on 127.0.0.1.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../src/server/sqlite.js';
 import { orgctl, tempDir as e2eTempDir } from './e2e/cli.js';
 import { startOrgctl, until } from './e2e/proc.js';
+import { serve, type Served } from './e2e/server.js';
 import { addMember, seedMembers, startPlatform, tempDir, type Harness } from './helpers/platform.js';
 
 const enc = encodeURIComponent;
@@ -435,6 +436,72 @@ describe('item 9: addresses are compared in NFC; invisible characters and mixed 
     for (const email of ['\u0438\u0432\u0430\u043d@acme.example', '\u5c71\u7530\u305f\u308d\u3046@acme.example', 'm\u00fcller@acme.example', 'o\u2019brien@acme.example'.replace('\u2019', "'")]) {
       const r = await h.su.post('/api/v1/orgs/acme/invites', { email, role: 'worker' });
       expect(r.status, `${email}: ${r.text}`).toBe(201);
+    }
+  });
+});
+
+describe('item 13: database files are private, and invite links are kept nowhere', () => {
+  it('platform init and serve create the database, its -wal and -shm 0600, like the key file', async () => {
+    const dir = e2eTempDir('orgctl-modes-');
+    // What the files would get without care: a usual umask (0644), inherited by the CLI processes.
+    const umask = process.umask(0o022);
+    let server: Served | undefined;
+    try {
+      server = await serve(dir, { db: 'modes.db' });
+      const r = await fetch(`${server.url}/api/v1/orgs/bootstrap/invites`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x@modes.example', role: 'member' }),
+      });
+      expect(r.status).toBe(201);
+      const db = join(dir, 'modes.db');
+      // While the server runs, the -wal and -shm files exist.
+      for (const file of [db, `${db}-wal`, `${db}-shm`, `${db}.key`]) {
+        expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+      }
+    } finally {
+      process.umask(umask);
+      await server?.stop();
+    }
+  });
+
+  it('serve warns about a database others can read (one made before), naming the fix', async () => {
+    const dir = e2eTempDir('orgctl-modes-old-');
+    const db = join(dir, 'old.db');
+    expect((await orgctl(['platform', 'init', '--db', db, '--org', 'acme', '--owner', 'ops@platform.example'], { cwd: dir })).code).toBe(0);
+    chmodSync(db, 0o644);
+    const server = await serve(dir, { db: 'old.db', init: false });
+    let stderr = '';
+    server.child.stderr!.on('data', (d) => (stderr += d));
+    await server.stop();
+    expect(stderr).toMatch(new RegExp(`warning: ${db}(, ${db}-(wal|shm))* can be read by other users; run: chmod 600 ${db}( ${db}-(wal|shm))*\\n`));
+  });
+
+  it('the outbox records that an invite was sent, never its link; the link still works', async () => {
+    const tmp = tempDir();
+    const h = await startPlatform({ dbFile: join(tmp.dir, 'outbox.db') });
+    try {
+      expect((await h.su.post('/api/v1/orgs/acme/invites', { email: 'linked@acme.example', role: 'member' })).status).toBe(201);
+      expect((await h.su.post(`/api/v1/orgs/acme/invites/${enc('linked@acme.example')}/resend`)).status).toBe(200);
+      const links = h.mailbox.filter((m) => m.to === 'linked@acme.example').map((m) => m.token);
+      expect(links).toHaveLength(2);
+      const outbox = await h.su.get(`/api/v1/outbox?email=${enc('linked@acme.example')}`);
+      expect(outbox.body.items).toHaveLength(2);
+      // No row of any table holds a link, and neither do the files (the -wal included).
+      const db = h.platform.db;
+      for (const table of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]) {
+        const rows = JSON.stringify(db.prepare(`SELECT * FROM "${table}"`).raw().all(), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+        for (const link of links) expect(rows, table).not.toContain(link);
+      }
+      for (const file of [h.dbFile, `${h.dbFile}-wal`]) {
+        const bytes = readFileSync(file);
+        for (const link of links) expect(bytes.includes(Buffer.from(link)), file).toBe(false);
+      }
+      const accept = await h.as().post('/api/v1/invites/accept', { token: links[1] });
+      expect(accept.status, accept.text).toBe(200);
+    } finally {
+      await h.close();
+      tmp.remove();
     }
   });
 });

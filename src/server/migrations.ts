@@ -191,4 +191,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE memberships ADD COLUMN last_name TEXT;
   ALTER TABLE memberships ADD COLUMN description TEXT;
   `,
+  /* 5: the outbox keeps no invite tokens */ `
+  -- An invite's link is a bearer credential: it is stored hashed (invites.token_hash) and handed to the mailer
+  -- only; the outbox keeps that a mail was sent, and to whom.
+  ALTER TABLE outbox DROP COLUMN token;
+  `,
 ];

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { unwritableReason } from '../../server/db.js';
 import { ApiError } from '../../server/errors.js';
@@ -37,6 +37,22 @@ function parseIntOption(value: string | undefined, name: string, min: number, ma
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`, ExitCode.usage);
   return n;
+}
+
+/**
+ * New databases are created 0600 (token hashes, sealed credentials, everyone's addresses); one made by an
+ * older orgctl, or copied, may be readable by others: say so, with the fix.
+ */
+function warnIfShared(file: string, io: Io): void {
+  if (file === ':memory:') return;
+  const open = [file, `${file}-wal`, `${file}-shm`].filter((f) => {
+    try {
+      return (statSync(f).mode & 0o077) !== 0;
+    } catch {
+      return false;
+    }
+  });
+  if (open.length) io.stderr(`warning: ${open.join(', ')} can be read by other users; run: chmod 600 ${open.join(' ')}\n`);
 }
 
 /** `orgctl platform init`: the first organization, its owner and a token, on a fresh database. */
@@ -104,6 +120,7 @@ export async function runServe(
       `cannot serve ${opts.db ?? DEFAULT_DB}: the database cannot be written (${readOnly}); make the file, its directory (and any -wal and -shm files beside it) writable by this user`,
     );
   }
+  warnIfShared(platform.db.name, io);
   const app = buildApp(platform, { logger: opts.log, faults });
   if (faults) io.stderr(`fault injection on: ${faultText}\n`);
   let address: string;

@@ -55,9 +55,29 @@ export class Context {
     return this.clock.now();
   }
 
-  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes). */
+  private readonly afterCommit: (() => void)[] = [];
+
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes); inside
+   * another, as a savepoint of it. What `onCommit` queued runs once the outermost transaction has committed.
+   */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (this.db.inTransaction) return this.db.transaction(fn).immediate();
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (err) {
+      this.afterCommit.length = 0;
+      throw err;
+    }
+    for (const done of this.afterCommit.splice(0)) done();
+    return result;
+  }
+
+  /** Runs `fn` when the write transaction in progress has committed (at once outside of one); never if it rolls back. */
+  onCommit(fn: () => void): void {
+    if (this.db.inTransaction) this.afterCommit.push(fn);
+    else fn();
   }
 
   /**

@@ -44,6 +44,16 @@ export interface InviteView {
   createdBy: string;
 }
 
+/** An invite mail: the link (`token`) is handed over once and kept nowhere by the platform. */
+export interface InviteMail {
+  to: string;
+  organization: string;
+  inviteId: number;
+  token: string;
+}
+/** Delivers invite mail (an SMTP client in a deployment; a mailbox in memory in tests). */
+export type Mailer = (mail: InviteMail) => void;
+
 export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; null on the last page. */
@@ -106,6 +116,7 @@ export class Members {
     private readonly ctx: Context,
     private readonly identity: Identity,
     private readonly inviteExpiryDays: number = DEFAULT_INVITE_EXPIRY_DAYS,
+    private readonly mailer?: Mailer,
   ) {}
 
   // ---- reading ----------------------------------------------------------------------------------------
@@ -253,7 +264,7 @@ export class Members {
       )
       .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), hashToken(token), expires, actor.id, now, now, now);
     const id = Number(info.lastInsertRowid);
-    this.send(org.id, id, email, token);
+    this.send(org, id, email, token);
     this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
     return this.inviteView(this.inviteById(id));
   }
@@ -293,7 +304,7 @@ export class Members {
               now,
               inv.id,
             );
-          this.send(org.id, inv.id, email, token);
+          this.send(org, inv.id, email, token);
           this.ctx.audit(org.id, actor, 'invite.resend', email, { inviteId: inv.id, role, ...(role !== inv.role ? { previousRole: inv.role } : {}) });
           return this.inviteView(this.inviteById(inv.id));
         }),
@@ -378,13 +389,13 @@ export class Members {
     return { organization: org.name, email: inv.email, role: inv.role };
   }
 
-  /** The platform's sent mail for an address (superusers only): how demos and tests receive invite links. */
-  outbox(actor: Actor, rawEmail: string): { at: string; organization: string; inviteId: number; token: string }[] {
+  /** The platform's sent mail for an address (superusers only): what was sent, when, to whom; never the link. */
+  outbox(actor: Actor, rawEmail: string): { at: string; to: string; organization: string; inviteId: number }[] {
     if (!actor.superuser) throw forbidden('only a platform superuser may read the outbox');
     const rows = this.ctx
-      .stmt('SELECT x.at, o.name, x.invite_id, x.token FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
-      .all(normalizeEmail(rawEmail)) as { at: number; name: string; invite_id: number; token: string }[];
-    return rows.map((r) => ({ at: iso(r.at), organization: r.name, inviteId: r.invite_id, token: r.token }));
+      .stmt('SELECT x.at, x.to_email, o.name, x.invite_id FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
+      .all(normalizeEmail(rawEmail)) as { at: number; to_email: string; name: string; invite_id: number }[];
+    return rows.map((r) => ({ at: iso(r.at), to: r.to_email, organization: r.name, inviteId: r.invite_id }));
   }
 
   // ---- members ----------------------------------------------------------------------------------------
@@ -529,8 +540,20 @@ export class Members {
     });
   }
 
-  private send(orgId: number, inviteId: number, email: string, token: string): void {
-    this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id, token) VALUES (?, ?, ?, ?, ?)').run(this.ctx.now(), email, orgId, inviteId, token);
+  /**
+   * Mails an invite link: the outbox records that it was sent (never the link, a bearer credential stored
+   * only hashed), and the mailer gets the link once the write has committed. Without a mailer the link goes
+   * nowhere: the invitee accepts by email, authenticated as themselves.
+   */
+  private send(org: OrgRow, inviteId: number, email: string, token: string): void {
+    const info = this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES (?, ?, ?, ?)').run(this.ctx.now(), email, org.id, inviteId);
+    const mailer = this.mailer;
+    if (!mailer) return;
+    const outboxId = Number(info.lastInsertRowid);
+    this.ctx.onCommit(() => {
+      // A batch item that failed was rolled back to its savepoint, its mail with it: send only what is recorded.
+      if (this.ctx.stmt('SELECT 1 FROM outbox WHERE id = ?').get(outboxId)) mailer({ to: email, organization: org.name, inviteId, token });
+    });
   }
 }
 
