@@ -5,11 +5,16 @@
  * every error in the documented shape `{"error": {"code", "message", "details"}}`, and a rejected request
  * (4xx) must change nothing in the database.
  *
+ * Issue 21 adds: organization names of digits only (never taken for ids: a request to one changes no other
+ * organization), bodies nested thousands deep with Idempotency-Keys, forged cursors (never a 200 page), and
+ * Unicode variants of addresses (whatever is stored is NFC, lower case and free of invisible characters).
+ *
  * Seeds are fixed so that a failure replays; fast-check prints the seed and the shrunk counterexample.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailProblem, normalizeEmail } from '../../src/manifest/email.js';
 import { addMember, startPlatform, type Harness } from '../helpers/platform.js';
 
 /** Fixed, so that a failure replays; ORGCTL_FC_SEED explores others. */
@@ -100,7 +105,8 @@ let h: Harness;
 let ownerToken = '';
 /** Path parameter values that name things that exist, so that requests get past lookups to validation. */
 const existing: Record<string, string[]> = {
-  org: ['acme'],
+  // "2" is an organization's name, while acme's id is 1 and no organization is named "1".
+  org: ['acme', '2', '1'],
   email: ['member@acme.example', 'pending@acme.example', 'owner@acme.example'],
   name: ['store', 'team'],
   id: [], // a project's
@@ -108,10 +114,14 @@ const existing: Record<string, string[]> = {
   taskId: [],
 };
 
-/** Every table's rows, hashed: equal snapshots mean nothing was written. */
+/**
+ * Every table's rows, hashed: equal snapshots mean nothing was written. The idempotency table is left out: a
+ * refused request sent with an Idempotency-Key has its refusal remembered there, so that a retry gets the same
+ * answer; that changes nothing else.
+ */
 function snapshot(): string {
   const db = h.platform.ctx.db;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'idempotency' ORDER BY name").pluck().all() as string[];
   const hash = createHash('sha256');
   for (const t of tables) {
     hash.update(`\u0000${t}\u0000`);
@@ -158,8 +168,14 @@ beforeAll(async () => {
   const task = await h.su.post(`/api/v1/projects/${project.body.id}/tasks`, { name: 'label' });
   ok(task, 'task');
   existing.taskId!.push(String(task.body.id));
+  // An organization named "2", owned by acme's owner too, so that digit-only names reach real organizations.
+  ok(await h.as(ownerToken).post('/api/v1/orgs', { name: '2' }), 'org "2"');
+  ok(await h.as(ownerToken).post('/api/v1/orgs/2/invites', { email: 'pending@acme.example', role: 'member' }), 'invite into "2"');
   await reseed();
   expect(existing.id).toHaveLength(1);
+  const page = await h.su.get(`/api/v1/orgs/${acme}/members?limit=1`);
+  ok(page, 'members page');
+  realCursors.push(page.body.nextCursor as string);
   // Authentication records a first connection: do it now, so that later requests write nothing by themselves.
   ok(await h.su.get('/api/v1/me'), 'me');
   ok(await h.as(ownerToken).get('/api/v1/me'), 'me (owner)');
@@ -172,9 +188,31 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // Requests
 
+/** One address written in ways that look alike: NFD, invisible characters, a homoglyph, a control, case. */
+const EMAIL_VARIANTS = [
+  'member@acme.example',
+  'MEMBER@ACME.EXAMPLE',
+  'membe\u0301r@acme.example',
+  'memb\u00e9r@acme.example',
+  'membe\u0301r@acme.example'.normalize('NFC'),
+  'mem\u200bber@acme.example',
+  'member\u200d@acme.example',
+  '\ufeffmember@acme.example',
+  'member\u0000@acme.example',
+  'm\u0435mber@acme.example',
+  'member@\u0430cme.example',
+  '\u202emember@acme.example',
+  'member\ufffd@acme.example',
+  '\uff4d\uff45\uff4d\uff42\uff45\uff52@acme.example',
+  '\u0438\u0432\u0430\u043d@acme.example',
+  'pending\u00a0@acme.example',
+];
+const emailVariant = fc.constantFrom(...EMAIL_VARIANTS);
+
 const hostileScalar = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
   fc.constantFrom('', ' ', 'owner', 'member@acme.example', ' A@B.CO ', 'acme', '0', '-1', '1e400', 'null', '__proto__', 'constructor', '💥'.repeat(300), 'x'.repeat(70_000)),
+  emailVariant,
   fc.integer(),
   fc.double(),
   fc.boolean(),
@@ -214,7 +252,7 @@ const editsArb = fc.array(
     pick: fc.nat(),
     deep: fc.boolean(),
     key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('email', 'role', 'name', '__proto__', 'constructor', 'extra')),
-    value: hostileValue,
+    value: fc.oneof(hostileValue, emailVariant),
   }),
   { minLength: 1, maxLength: 3 },
 );
@@ -267,22 +305,45 @@ function bodyArb(route: (typeof ROUTES)[number]): fc.Arbitrary<Body | undefined>
       contentType: JSON_TYPE,
     })),
     fc.constantFrom(1024 * 1024 + 1, 3 * 1024 * 1024).map((n) => ({ text: `{"name":"${'x'.repeat(n)}"}`, contentType: JSON_TYPE })),
+    // Deep: arrays and objects nested past the limit (64), up to 20,000 levels, inside the route's own body.
+    fc.tuple(fc.integer({ min: 60, max: 20_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([depth, open, inside]) => {
+      const close = open === '[' ? ']' : '}';
+      const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
+      const text = inside && route.body ? json(route.body).replace(/^\{/, `{"deep":${deep},`) : deep;
+      // A counterexample says how deep, rather than printing 20,000 brackets.
+      return { text, contentType: JSON_TYPE, [fc.toStringMethod]: () => `{text: <JSON ${depth} levels deep>, contentType: "${JSON_TYPE}"}` };
+    }),
   );
 }
 
 const paramArb = (name: string): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...(existing[name]?.length ? existing[name]! : ['x'])).map(encodeURIComponent) },
+    ...(name === 'email' ? [{ weight: 2, arbitrary: emailVariant.map(encodeURIComponent) }] : []),
+    ...(name === 'org' ? [{ weight: 1, arbitrary: fc.constantFrom('3', '10', '007', '99999999999999999999').map(encodeURIComponent) }] : []),
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.constantFrom('0', '-1', '1e3', '99999999999999999999', '%', '%ZZ', '%00', '%C0%AE', '..', '.', 'a%2Fb', '%E2%80%AE', 'ACME', encodeURIComponent(' member@acme.example ')) },
   );
+
+/** Cursors: forged ones (garbage, base64 of anything, another list's), and real ones the server made. */
+const realCursors: string[] = [];
+const cursorArb = fc.oneof(
+  fc.constantFrom('!!!notbase64', 'AAAA', 'bWVtYmVyczo', Buffer.from('audit:0').toString('base64url'), Buffer.from('members:').toString('base64url'), '%%%', '='),
+  fc.string({ unit: 'binary', maxLength: 30 }).map((t) => Buffer.from(t).toString('base64url')),
+  fc.constantFrom('members', 'invites', 'audit').chain((kind) => fc.string({ maxLength: 20 }).map((t) => Buffer.from(`${kind}:${t}`).toString('base64url'))),
+  fc.constant(null).map(() => realCursors[0] ?? 'x'),
+);
 
 const queryArb = fc.option(
   fc
     .array(
       fc.tuple(
         fc.oneof(fc.constantFrom('limit', 'cursor', 'role', 'status', 'action', 'format', 'email', 'x'), fc.string({ maxLength: 6 })),
-        fc.oneof(fc.constantFrom('0', '1', '1000', '1001', '-1', '1.5', 'abc', '', 'owner', 'open', 'csv', 'json', 'member@acme.example', 'AAAA', '!!!', 'x'.repeat(3000)), fc.string({ maxLength: 20 })),
+        fc.oneof(
+          fc.constantFrom('0', '1', '1000', '1001', '-1', '1.5', 'abc', '', 'owner', 'open', 'csv', 'json', 'member@acme.example', 'AAAA', '!!!', 'x'.repeat(3000)),
+          fc.string({ maxLength: 20 }),
+          cursorArb,
+        ),
       ),
       { maxLength: 4 },
     )
@@ -303,9 +364,45 @@ const requestArb = fc.nat({ max: ROUTES.length - 1 }).chain((i) => {
     body: route.method === 'GET' ? fc.constant(undefined) : bodyArb(route),
     token: tokenArb,
     accept: fc.constantFrom(undefined, 'text/csv', '*/*', 'application/json'),
+    idempotencyKey: route.method === 'GET' ? fc.constant(undefined) : fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined, freq: 2 }),
   });
 });
 type Request = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
+
+let sent = 0;
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+/** Whether a cursor is one the list could have made: canonical base64url of `<kind>:<key>`, the key of the kind's shape. */
+function wellFormedCursor(kind: string, cursor: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || Buffer.from(cursor, 'base64url').toString('base64url') !== cursor) return false;
+  const bytes = Buffer.from(cursor, 'base64url');
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text).equals(bytes) || !text.startsWith(`${kind}:`)) return false;
+  const key = text.slice(kind.length + 1);
+  if (kind === 'members') return key.length > 0;
+  if (kind === 'invites') return /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key);
+  return /^[1-9][0-9]{0,15}$/.test(key);
+}
+
+/** Each organization's state version. */
+function versions(): Map<string, number> {
+  const rows = h.platform.ctx.db.prepare('SELECT name, version FROM orgs').raw().all() as [string, number][];
+  return new Map(rows);
+}
+
+/** Every address the platform stores, that is not what the rule allows or not in its normal form. */
+function badStoredEmails(): string[] {
+  const emails = h.platform.ctx.db
+    .prepare('SELECT email FROM users UNION SELECT email FROM memberships UNION SELECT email FROM invites UNION SELECT to_email FROM outbox')
+    .pluck()
+    .all() as string[];
+  return emails.filter((e) => emailProblem(e) !== undefined || normalizeEmail(e) !== e);
+}
 
 async function send(r: Request): Promise<{ status: number; text: string; contentType: string }> {
   let i = 0;
@@ -317,12 +414,14 @@ async function send(r: Request): Promise<{ status: number; text: string; content
   else if (r.token === 'bad') headers.authorization = 'Bearer not-a-token';
   if (r.body?.contentType !== undefined) headers['content-type'] = r.body.contentType;
   if (r.accept) headers.accept = r.accept;
+  // Fresh per request: a key seen before would replay that answer instead of exercising this request.
+  if (r.idempotencyKey !== undefined) headers['idempotency-key'] = `${r.idempotencyKey}-${++sent}`;
   const res = await fetch(url, { method: r.route.method, headers, body: r.body?.text, signal: AbortSignal.timeout(REQUEST_CAP_MS) });
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '' };
 }
 
 function describeRequest(r: Request): string {
-  return `${r.route.method} ${r.route.path} params=${JSON.stringify(r.params)} query=${r.query ?? ''} token=${r.token} type=${r.body?.contentType} body=${(r.body?.text ?? '').slice(0, 300)}`;
+  return `${r.route.method} ${r.route.path} params=${JSON.stringify(r.params)} query=${r.query ?? ''} token=${r.token} key=${r.idempotencyKey ?? ''} type=${r.body?.contentType} body=${(r.body?.text ?? '').slice(0, 300)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -347,6 +446,7 @@ describe('routes: hostile requests', () => {
       fc.asyncProperty(requestArb, async (r) => {
         await reseed();
         const before = snapshot();
+        const versionsBefore = versions();
         const res = await send(r);
         const shown = `${describeRequest(r)}\n-> ${res.status} ${res.text.slice(0, 500)}`;
         const key = `${r.route.method} ${r.route.path}`;
@@ -363,6 +463,24 @@ describe('routes: hostile requests', () => {
           expect(body.error!.details !== null && typeof body.error!.details === 'object' && !Array.isArray(body.error!.details), shown).toBe(true);
           expect(snapshot(), `a rejected request changed the database: ${shown}`).toBe(before);
         }
+        // A request about one organization (digit-only names included) changes no other organization.
+        const orgIndex = r.route.path.split('/').indexOf(':org');
+        if (orgIndex !== -1) {
+          const named = safeDecode(r.params[[...r.route.path.matchAll(/:(\w+)/g)].findIndex((m) => m[1] === 'org')]!);
+          const after = versions();
+          for (const [name, version] of versionsBefore) {
+            if (name !== named) expect(after.get(name), `${shown}\nchanged organization "${name}"`).toBe(version);
+          }
+        }
+        // A cursor the list did not make is refused, never read as a page.
+        const list = /^\/api\/v1\/orgs\/:org\/(members|invites|audit)$/.exec(r.route.path)?.[1];
+        if (list && r.route.method === 'GET' && res.status === 200) {
+          for (const cursor of new URLSearchParams(r.query ?? '').getAll('cursor')) {
+            if (cursor !== '') expect(wellFormedCursor(list, cursor), `${shown}\nread a page at a forged cursor`).toBe(true);
+          }
+        }
+        // Whatever address got stored is allowed by the rule and in its normal form (NFC, lower case).
+        expect(badStoredEmails(), shown).toEqual([]);
       }),
       { numRuns: 2000 },
     );
