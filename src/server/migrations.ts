@@ -196,4 +196,16 @@ export const MIGRATIONS: readonly string[] = [
   -- only; the outbox keeps that a mail was sent, and to whom.
   ALTER TABLE outbox DROP COLUMN token;
   `,
+  /* 6: token scopes, expiry; platform settings */ `
+  -- read: every GET the user's role allows, no write; write: all the role allows (every token made before).
+  ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'));
+  ALTER TABLE tokens ADD COLUMN expires_at INTEGER;                   -- NULL: never
+  CREATE INDEX tokens_by_user ON tokens(user_id, name);
+
+  -- The operator's settings (e.g. the default lifetime of new tokens).
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -13,6 +13,7 @@ import { Members, type Mailer } from './service/members.js';
 import { Orgs } from './service/orgs.js';
 import { Overview } from './service/overview.js';
 import { Projects } from './service/projects.js';
+import type { Tokens } from './service/tokens.js';
 
 export interface PlatformOptions {
   /** SQLite file, or `:memory:`. */
@@ -67,6 +68,7 @@ export class PlatformService {
   readonly groups: Groups;
   readonly overview: Overview;
   readonly leases: Leases;
+  readonly tokens: Tokens;
 
   constructor(
     readonly db: Db,
@@ -77,6 +79,7 @@ export class PlatformService {
   ) {
     this.ctx = new Context(db, clock);
     this.identity = new Identity(this.ctx);
+    this.tokens = this.identity.tokens;
     this.orgs = new Orgs(this.ctx, this.identity);
     this.members = new Members(this.ctx, this.identity, inviteExpiryDays, mailer);
     this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));

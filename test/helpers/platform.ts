@@ -179,7 +179,7 @@ export interface AddMemberOptions {
  */
 export async function addMember(h: Harness, email: string, role: Role, opts: AddMemberOptions = {}): Promise<string> {
   const org = opts.org ?? h.org;
-  const { token } = h.platform.identity.createToken(email, 'test');
+  const { token } = h.platform.identity.createToken(email, freshName('test'));
   const inviter = opts.inviter ?? h.su;
   const inv = await inviter.post(`/api/v1/orgs/${org}/invites`, { email, role });
   if (inv.status !== 201) throw new Error(`invite ${email} as ${role}: ${inv.status} ${inv.text}`);
@@ -232,4 +232,22 @@ export function freshEmail(tag = 'user', domain = 'example.com'): string {
 export function freshName(tag = 'n'): string {
   counter += 1;
   return `${tag}-${counter}`;
+}
+
+/** `METHOD /path` of every route the app registers (HEAD is fastify's, from GET), read from printRoutes. */
+export function registeredRoutes(h: Harness): string[] {
+  const out: string[] = [];
+  const prefixes: string[] = [];
+  for (const line of h.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.replace(/\u00a0/g, ' '));
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    prefixes.length = depth;
+    const path = (prefixes[depth - 1] ?? '') + m[2]!;
+    prefixes[depth] = path;
+    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
+      if (method && method !== 'HEAD') out.push(`${method} ${path}`);
+    }
+  }
+  return out.sort();
 }

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailProblem, normalizeEmail } from '../../src/manifest/email.js';
-import { addMember, startPlatform, type Harness } from '../helpers/platform.js';
+import { addMember, registeredRoutes, startPlatform, type Harness } from '../helpers/platform.js';
 
 /** Fixed, so that a failure replays; ORGCTL_FC_SEED explores others. */
 const SEED = Number(process.env.ORGCTL_FC_SEED ?? 20_240_505);
@@ -79,30 +79,17 @@ const ROUTES: { method: Method; path: string; body?: Record<string, unknown> }[]
   { method: 'PUT', path: '/api/v1/orgs/:org/lease/:id', body: { ttlSeconds: 120 } },
   { method: 'DELETE', path: '/api/v1/orgs/:org/lease/:id' },
   { method: 'DELETE', path: '/api/v1/orgs/:org/lease' },
+  { method: 'GET', path: '/api/v1/tokens' },
+  { method: 'DELETE', path: '/api/v1/tokens/:id' },
+  { method: 'GET', path: '/api/v1/audit' },
 ];
-
-/** `METHOD /path` of every route the app registers (HEAD is fastify's, from GET), read from printRoutes. */
-function registeredRoutes(h: Harness): string[] {
-  const out: string[] = [];
-  const prefixes: string[] = [];
-  for (const line of h.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.replace(/\u00a0/g, ' '));
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    prefixes.length = depth;
-    const path = (prefixes[depth - 1] ?? '') + m[2]!;
-    prefixes[depth] = path;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
-      if (method && method !== 'HEAD') out.push(`${method} ${path}`);
-    }
-  }
-  return out.sort();
-}
 
 // ---------------------------------------------------------------------------------------------------------
 
 let h: Harness;
 let ownerToken = '';
+/** The superuser's read-scoped token: every write refused by scope alone. */
+let readToken = '';
 /** Path parameter values that name things that exist, so that requests get past lookups to validation. */
 const existing: Record<string, string[]> = {
   // "2" is an organization's name, while acme's id is 1 and no organization is named "1".
@@ -112,6 +99,7 @@ const existing: Record<string, string[]> = {
   id: [], // a project's
   leaseId: ['run-1'],
   taskId: [],
+  tokenId: [], // a throwaway token's, revoked and restored
 };
 
 /**
@@ -148,6 +136,8 @@ async function reseed(): Promise<void> {
     await h.su.post(`/api/v1/orgs/${acme}/groups`, { name: 'team' });
   }
   if (!count(`SELECT count(*) FROM leases WHERE org = 'acme'`)) await h.su.post(`/api/v1/orgs/${acme}/lease`, { id: 'run-1', holder: 'ci', ttlSeconds: 3600 });
+  // Tokens revoked by a random DELETE /tokens/:id work again (the harness's own tokens included).
+  if (count('SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL')) db.prepare('UPDATE tokens SET revoked_at = NULL').run();
 }
 
 beforeAll(async () => {
@@ -173,6 +163,9 @@ beforeAll(async () => {
   ok(await h.as(ownerToken).post('/api/v1/orgs/2/invites', { email: 'pending@acme.example', role: 'member' }), 'invite into "2"');
   await reseed();
   expect(existing.id).toHaveLength(1);
+  existing.tokenId!.push(String(h.platform.identity.createToken('member@acme.example', 'throwaway').view.id));
+  readToken = h.platform.identity.createToken('root@platform.example', 'read', { scope: 'read' }).token;
+  ok(await h.as(readToken).get('/api/v1/me'), 'me (read)');
   const page = await h.su.get(`/api/v1/orgs/${acme}/members?limit=1`);
   ok(page, 'members page');
   realCursors.push(page.body.nextCursor as string);
@@ -351,14 +344,14 @@ const queryArb = fc.option(
   { nil: undefined },
 );
 
-const tokenArb = fc.constantFrom<'super' | 'owner' | 'none' | 'bad'>('super', 'super', 'owner', 'owner', 'none', 'bad');
+const tokenArb = fc.constantFrom<'super' | 'owner' | 'read' | 'none' | 'bad'>('super', 'super', 'owner', 'owner', 'read', 'none', 'bad');
 
 const requestArb = fc.nat({ max: ROUTES.length - 1 }).chain((i) => {
   const route = ROUTES[i]!;
   const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
   return fc.record({
     route: fc.constant(route),
-    params: fc.tuple(...names.map((n) => paramArb(n === 'id' && route.path.includes('/lease/') ? 'leaseId' : n))),
+    params: fc.tuple(...names.map((n) => paramArb(n === 'id' && route.path.includes('/lease/') ? 'leaseId' : n === 'id' && route.path.includes('/tokens/') ? 'tokenId' : n))),
     query: route.method === 'GET' ? queryArb : fc.option(queryArb.map((q) => q ?? ''), { nil: undefined, freq: 8 }),
     // fetch sends no body with GET (and the server would ignore one).
     body: route.method === 'GET' ? fc.constant(undefined) : bodyArb(route),
@@ -411,6 +404,7 @@ async function send(r: Request): Promise<{ status: number; text: string; content
   const headers: Record<string, string> = {};
   if (r.token === 'super') headers.authorization = `Bearer ${h.superToken}`;
   else if (r.token === 'owner') headers.authorization = `Bearer ${ownerToken}`;
+  else if (r.token === 'read') headers.authorization = `Bearer ${readToken}`;
   else if (r.token === 'bad') headers.authorization = 'Bearer not-a-token';
   if (r.body?.contentType !== undefined) headers['content-type'] = r.body.contentType;
   if (r.accept) headers.accept = r.accept;
@@ -478,6 +472,11 @@ describe('routes: hostile requests', () => {
           for (const cursor of new URLSearchParams(r.query ?? '').getAll('cursor')) {
             if (cursor !== '') expect(wellFormedCursor(list, cursor), `${shown}\nread a page at a forged cursor`).toBe(true);
           }
+        }
+        // A read-scoped token never writes: any write route it reaches answers 403 insufficient_scope.
+        if (r.token === 'read' && r.route.method !== 'GET' && r.route.path !== '/api/v1/invites/accept' && res.status !== 404 && res.status !== 400) {
+          expect(res.status, shown).toBe(403);
+          expect(res.text, shown).toContain('insufficient_scope');
         }
         // Whatever address got stored is allowed by the rule and in its normal form (NFC, lower case).
         expect(badStoredEmails(), shown).toEqual([]);

@@ -6,8 +6,10 @@ import { actor } from './actor.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from './json-depth.js';
+import { pageOpts } from './paging.js';
 import * as S from './schemas.js';
 import { registerLeaseRoutes } from './lease-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
 
 export interface AppOptions {
@@ -17,14 +19,6 @@ export interface AppOptions {
   faults?: FaultSpec;
   /** How long a request waits for another process's write lock before answering 503 (default 100 ms). */
   busyTimeoutMs?: number;
-}
-
-const MAX_LIMIT = 1000;
-
-function pageOpts(q: { cursor?: string; limit?: string }): { cursor?: string; limit: number } {
-  const limit = q.limit === undefined ? 100 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be between 1 and ${MAX_LIMIT}`, 'limit');
-  return { cursor: q.cursor, limit };
 }
 
 /** A single-item call made through a batch: its failure becomes the response's status. */
@@ -111,6 +105,15 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     req.actor = identity.authenticate(token);
+    // A read-scoped token reads: every write route refuses it, before its body is even looked at. (An
+    // unknown route still answers 404.)
+    const route = req.routeOptions.url;
+    if (req.actor.scope === 'read' && route !== undefined && req.method !== 'GET' && req.method !== 'HEAD') {
+      throw new ApiError(403, 'insufficient_scope', `this token is read-only (scope "read"); ${req.method} ${route} needs a token with scope "write"`, {
+        scope: 'read',
+        required: 'write',
+      });
+    }
   });
 
   if (opts.faults) registerFaults(app, opts.faults);
@@ -252,5 +255,6 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
 
   registerWorkspaceRoutes(app, platform, commit);
   registerLeaseRoutes(app, platform, commit);
+  registerTokenRoutes(app, platform, commit);
   return app;
 }

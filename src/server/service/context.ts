@@ -11,6 +11,10 @@ export interface Actor {
   id: number;
   email: string;
   superuser: boolean;
+  /** The scope of the token used (absent: not through a token, e.g. the operator on the database; acts as write). */
+  scope?: 'read' | 'write';
+  /** The token used, if any. */
+  tokenId?: number;
 }
 
 export interface OrgRow {
@@ -120,12 +124,16 @@ export class Context {
     return role;
   }
 
-  /** Records a change and moves the organization's state version on. Call inside the change's transaction. */
-  audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}): void {
+  /**
+   * Records a change and moves the organization's state version on (unless it changed nothing the
+   * organization's state holds). `orgId` null: a platform-wide entry (tokens, settings), read by superusers.
+   * Call inside the change's transaction.
+   */
+  audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}, opts: { bumpVersion?: boolean } = {}): void {
     const now = this.now();
     this
       .stmt('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
       .run(orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details));
-    if (orgId !== null) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
+    if (orgId !== null && opts.bumpVersion !== false) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
   }
 }

@@ -1,8 +1,8 @@
 import { emailProblem, normalizeEmail } from '../../manifest/email.js';
 import { quote } from '../../manifest/quote.js';
-import { badRequest, conflict, databaseError, notFound, unauthorized } from '../errors.js';
-import { hashToken, newToken } from '../crypto.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
+import { Tokens, type Scope, type TokenView } from './tokens.js';
 
 export interface UserRow {
   id: number;
@@ -18,8 +18,6 @@ export interface UserRow {
 
 /** Organization names are URL- and manifest-safe slugs (metadata.name of an Organization). */
 export const ORG_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** How often a user's last connection is written: reads must not each cost a write. */
-const CONNECTION_RESOLUTION_MS = 60_000;
 
 export { normalizeEmail };
 
@@ -36,7 +34,11 @@ export function validEmail(raw: string, field = 'email'): string {
 
 /** Users, their personal "Untitled Organization", tokens, and the active organization. */
 export class Identity {
-  constructor(private readonly ctx: Context) {}
+  readonly tokens: Tokens;
+
+  constructor(private readonly ctx: Context) {
+    this.tokens = new Tokens(ctx, this);
+  }
 
   userByEmail(email: string): UserRow | undefined {
     return this.ctx.stmt('SELECT * FROM users WHERE email = ?').get(normalizeEmail(email)) as UserRow | undefined;
@@ -107,44 +109,21 @@ export class Identity {
     return this.userById(Number(info.lastInsertRowid));
   }
 
-  /** A new bearer token for a user (created if needed); returns the token, which is never stored. */
-  createToken(email: string, name: string, opts: { superuser?: boolean } = {}): { token: string; user: UserRow } {
-    return this.ctx.write(() => {
-      const user = this.ensureUser(email, {}, opts.superuser ?? false);
-      this.ensureHasOrganization(user.id);
-      const token = newToken('orgctl');
-      this.ctx
-        .stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)')
-        .run(user.id, name, hashToken(token), this.ctx.now());
-      return { token, user: this.userById(user.id) };
-    });
+  /**
+   * A new bearer token for a user (created if needed); returns the token, which is never stored. Write scope
+   * and the server's default expiry unless `opts` say otherwise (see Tokens.create).
+   */
+  createToken(
+    email: string,
+    name: string,
+    opts: { superuser?: boolean; scope?: Scope; expiresInMs?: number | null; by?: string } = {},
+  ): { token: string; user: UserRow; view: TokenView } {
+    return this.tokens.create({ user: email, name, ...opts, by: opts.by ?? 'platform' });
   }
 
-  /** Resolves a bearer token to its user, recording the connection (at most once a minute). */
+  /** Resolves a bearer token to its user and scope (see Tokens.authenticate). */
   authenticate(token: string | undefined): Actor {
-    if (!token) throw unauthorized();
-    const row = this.ctx
-      .stmt(
-        `SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.superuser, u.last_connection_at
-         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL`,
-      )
-      .get(hashToken(token)) as
-      | { token_id: number; last_used_at: number | null; id: number; email: string; superuser: number; last_connection_at: number | null }
-      | undefined;
-    if (!row) throw unauthorized();
-    const now = this.ctx.now();
-    if (row.last_connection_at === null || now - row.last_connection_at >= CONNECTION_RESOLUTION_MS) {
-      try {
-        this.ctx.write(() => {
-          this.ctx.stmt('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
-          this.ctx.stmt('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
-        });
-      } catch (err) {
-        // Bookkeeping: a locked, read-only or full database must not fail the request itself (a read works).
-        if (!databaseError(err)) throw err;
-      }
-    }
-    return { id: row.id, email: row.email, superuser: row.superuser === 1 };
+    return this.tokens.authenticate(token);
   }
 
   /**
@@ -159,8 +138,7 @@ export class Identity {
       }
       const user = this.ensureUser(opts.ownerEmail, {}, true);
       const org = this.insertOrg(user, opts.org, opts.displayName ?? opts.org, opts.plan ?? 'freemium');
-      const token = newToken('orgctl');
-      this.ctx.stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)').run(user.id, 'init', hashToken(token), this.ctx.now());
+      const { token } = this.tokens.create({ user: user.email, name: 'init', expiresInMs: null, by: user.email });
       return { token, org, user: this.userById(user.id) };
     });
   }
