@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/server/clock.js';
 import { credentialsMatch, SecretBox } from '../src/server/crypto.js';
 import { openPlatform } from '../src/server/platform.js';
+import type { InviteMail } from '../src/server/service/members.js';
 import { addMember, DAY_MS, latestInviteToken, startPlatform, tempDir, type Harness } from './helpers/platform.js';
 
 const CANARY = 'CANARY-restart-4e2f9d';
@@ -50,6 +51,8 @@ describe('restart: a file-backed platform reopened from the same file', () => {
   const dbFile = join(tmp.dir, 'platform.db');
   const keyFile = `${dbFile}.key`;
   const clock = new ManualClock();
+  // Mail sent before the restart stays in the recipients' mailbox.
+  const mailbox: InviteMail[] = [];
   const creds = { accessKeyId: 'AKIARESTART', secretAccessKey: CANARY };
   let superToken = '';
   const tokens: Record<string, string> = {};
@@ -58,7 +61,7 @@ describe('restart: a file-backed platform reopened from the same file', () => {
   let fingerprint = '';
 
   beforeAll(async () => {
-    const h = await startPlatform({ dbFile, clock });
+    const h = await startPlatform({ dbFile, clock, mailbox });
     firstUrl = h.url;
     superToken = h.superToken;
     const o = '/api/v1/orgs/acme';
@@ -98,7 +101,7 @@ describe('restart: a file-backed platform reopened from the same file', () => {
   });
 
   it('reopened on a new port: everything is there, tokens still work, the fingerprint is unchanged', async () => {
-    const h = await startPlatform({ dbFile, clock, init: false, org: 'acme', superToken });
+    const h = await startPlatform({ dbFile, clock, init: false, org: 'acme', superToken, mailbox });
     try {
       expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(firstUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

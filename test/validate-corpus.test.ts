@@ -206,6 +206,24 @@ const CORPUS: Row[] = [
     ],
   },
 
+  // Look-alike addresses (issue 21, item 9): the character is named by code point and place, and shown escaped.
+  {
+    fixture: 'email-zero-width.yaml',
+    expected: [['email-zero-width.yaml', 15, 14, 'spec.members[0].email', 'invalid email address "ada\\u200b@acme.example": has an invisible character U+200B at character 4']],
+  },
+  {
+    fixture: 'email-nul.yaml',
+    expected: [['email-nul.yaml', 15, 14, 'spec.members[0].email', 'invalid email address "ada\\u0000@acme.example": has a control character U+0000 at character 4']],
+  },
+  {
+    fixture: 'email-bidi-control.yaml',
+    expected: [['email-bidi-control.yaml', 15, 14, 'spec.members[0].email', 'invalid email address "\\u202eada@acme.example": has an invisible character U+202E at character 1']],
+  },
+  {
+    fixture: 'email-mixed-script.yaml',
+    expected: [['email-mixed-script.yaml', 15, 14, 'spec.members[0].email', 'mixes scripts before "@": U+0430 at character 2 is Cyrillic, after Latin letters']],
+  },
+
   // --- Conflicts between objects: the message names the other place as file:line:column.
   {
     fixture: 'same-email-two-roles.yaml',
@@ -220,6 +238,14 @@ const CORPUS: Row[] = [
       ['same-email-different-case.yaml', 18, 13, 'spec.members[1].role', 'ann@acme.example is declared in organization "acme" with role "owner" here and with role "member" at'],
     ],
     also: [`at ${DIR}/same-email-different-case.yaml:16:14;`],
+  },
+  {
+    // The same address in NFC (é) and NFD (e + U+0301): one person, compared in NFC.
+    fixture: 'same-email-nfc-nfd.yaml',
+    expected: [
+      ['same-email-nfc-nfd.yaml', 18, 13, 'spec.members[1].role', 'jos\u00e9@acme.example is declared in organization "acme" with role "owner" here and with role "member" at'],
+    ],
+    also: [`at ${DIR}/same-email-nfc-nfd.yaml:16:14;`],
   },
   {
     fixture: 'cross-file-role',

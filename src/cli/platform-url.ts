@@ -1,4 +1,4 @@
-import { quote } from '../manifest/quote.js';
+import { quote } from '../util/quote.js';
 import { httpAddressProblem } from '../platform/http/address.js';
 import { ExitCode, UserError } from './io.js';
 

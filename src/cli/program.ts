@@ -232,16 +232,48 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--display-name <text>', 'display name of the organization')
     .option('--plan <plan>', 'freemium or premium')
     .action(async (opts: { db: string; org: string; owner?: string; displayName?: string; plan?: string }) => setExit((await commands.platform()).runPlatformInit(opts, io)));
-  platform
-    .command('token')
-    .description('manage API tokens')
+  const token = platform.command('token').description('API tokens: create (on the database), list, revoke, default expiry');
+  const tokenPlatformOption = () =>
+    new Option('--platform <url>', 'act over REST on http(s)://... with $ORGCTL_TOKEN or $ORGCTL_TOKEN_FILE (default: $ORGCTL_PLATFORM, unless --db is given)');
+  token
     .command('create')
     .description('create a bearer token for a user (the user is created if new); prints it once')
     .addOption(dbOption())
     .requiredOption('--user <email>', 'the user the token acts as')
-    .option('--name <name>', 'a label for the token', 'cli')
+    .option('--name <name>', 'a name, unique among the user\'s live tokens (default "cli", else "cli-2", ...)')
+    .addOption(new Option('--scope <scope>', 'read: every read the user\'s role allows, no write (plan, diff, export); write: everything').choices(['read', 'write']).default('write'))
+    .option('--expires-in <duration>', 'lifetime, e.g. 90d, 12h, or "never" (default: the platform\'s default expiry)')
     .option('--superuser', 'the user is a platform operator', false)
-    .action(async (opts: { db: string; user: string; name: string; superuser: boolean }) => setExit((await commands.platform()).runTokenCreate(opts, io)));
+    .action(async (opts: { db: string; user: string; name?: string; scope: string; expiresIn?: string; superuser: boolean }) =>
+      setExit((await commands.platform()).runTokenCreate(opts, io)),
+    );
+  token
+    .command('list')
+    .description('list tokens (id, name, user, scope, created, last used, expiry; never the secret)')
+    .addOption(dbOption())
+    .addOption(tokenPlatformOption())
+    .option('--user <email>', 'only this user\'s tokens (over REST, default: your own)')
+    .option('--all', 'include revoked tokens', false)
+    .addOption(outputOption())
+    .action(async (opts: { db: string; platform?: string; user?: string; all: boolean; output: string }, cmd: Command) =>
+      setExit(await (await commands.platform()).runTokenList({ ...opts, dbGiven: cmd.getOptionValueSource('db') === 'cli' }, io)),
+    );
+  token
+    .command('revoke')
+    .description('revoke a token at once, by id or by name')
+    .argument('<name|id>', 'the token: its id, or its name (names are never all digits)')
+    .addOption(dbOption())
+    .addOption(tokenPlatformOption())
+    .option('--user <email>', 'whose token the name is (needed when two users have live tokens of that name)')
+    .action(async (ref: string, opts: { db: string; platform?: string; user?: string }, cmd: Command) =>
+      setExit(await (await commands.platform()).runTokenRevoke(ref, { ...opts, dbGiven: cmd.getOptionValueSource('db') === 'cli' }, io)),
+    );
+  token
+    .command('default-expiry')
+    .description('show, or set, how long new tokens live when created without --expires-in')
+    .argument('[duration]', 'e.g. 90d, or "never"')
+    .addOption(dbOption())
+    .action(async (value: string | undefined, opts: { db: string }) => setExit((await commands.platform()).runTokenDefaultExpiry(value, opts, io)));
   platform
     .command('invites')
     .description('act on invites as the invited person (demos and tests)')

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { DesiredMember, DesiredOrg } from '../model/desired.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../model/email.js';
 import type { Integration, Loaded, Membership, Organization } from './model.js';
 import { effectiveRole } from './semantics.js';
 

@@ -1,4 +1,4 @@
-import { quote } from './quote.js';
+import { quote } from '../util/quote.js';
 
 /** A field path inside one document: object keys and array indexes. */
 export type FieldPath = ReadonlyArray<string | number>;

@@ -1,5 +1,5 @@
 import { DEFAULT_ROLE, type Role } from '../model/roles.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../model/email.js';
 import type { Finding } from './finding.js';
 import { CREDENTIAL_FREE_TYPES, type IntegrationType, type Loaded, type Manifest, type SourceRef } from './model.js';
 import type { FieldPath } from './path.js';

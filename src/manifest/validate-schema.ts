@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { quote } from './quote.js';
+import { quote } from '../util/quote.js';
 import type { KindDefinition } from './crds.js';
-import { emailProblem } from './email.js';
+import { emailProblem } from '../model/email.js';
 import { formatPath, pointerToPath } from './path.js';
 import { manifestSchema } from './schema.js';
 import { closest } from './suggest.js';

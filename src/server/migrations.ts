@@ -184,4 +184,28 @@ export const MIGRATIONS: readonly string[] = [
     expires_at  INTEGER NOT NULL
   );
   `,
+  /* 4: profiles as each organization shows them */ `
+  -- A person's profile (users.first_name, ...) is theirs; what an organization's owners and admins set is kept
+  -- on the membership and shown by that organization only. NULL: the organization shows the person's own.
+  ALTER TABLE memberships ADD COLUMN first_name TEXT;
+  ALTER TABLE memberships ADD COLUMN last_name TEXT;
+  ALTER TABLE memberships ADD COLUMN description TEXT;
+  `,
+  /* 5: the outbox keeps no invite tokens */ `
+  -- An invite's link is a bearer credential: it is stored hashed (invites.token_hash) and handed to the mailer
+  -- only; the outbox keeps that a mail was sent, and to whom.
+  ALTER TABLE outbox DROP COLUMN token;
+  `,
+  /* 6: token scopes, expiry; platform settings */ `
+  -- read: every GET the user's role allows, no write; write: all the role allows (every token made before).
+  ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write' CHECK (scope IN ('read', 'write'));
+  ALTER TABLE tokens ADD COLUMN expires_at INTEGER;                   -- NULL: never
+  CREATE INDEX tokens_by_user ON tokens(user_id, name);
+
+  -- The operator's settings (e.g. the default lifetime of new tokens).
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -9,10 +9,11 @@ import { Identity } from './service/identity.js';
 import { Integrations } from './service/integrations.js';
 import { Leases } from './service/leases.js';
 import { Groups } from './service/groups.js';
-import { Members } from './service/members.js';
+import { Members, type Mailer } from './service/members.js';
 import { Orgs } from './service/orgs.js';
 import { Overview } from './service/overview.js';
 import { Projects } from './service/projects.js';
+import type { Tokens } from './service/tokens.js';
 
 export interface PlatformOptions {
   /** SQLite file, or `:memory:`. */
@@ -22,6 +23,8 @@ export interface PlatformOptions {
   key?: Buffer;
   inviteExpiryDays?: number;
   env?: NodeJS.ProcessEnv;
+  /** Delivers invite links; without one they go nowhere (invitees accept by email, as themselves). */
+  mailer?: Mailer;
 }
 
 /**
@@ -65,17 +68,20 @@ export class PlatformService {
   readonly groups: Groups;
   readonly overview: Overview;
   readonly leases: Leases;
+  readonly tokens: Tokens;
 
   constructor(
     readonly db: Db,
     clock: Clock,
     key: Buffer,
     inviteExpiryDays?: number,
+    mailer?: Mailer,
   ) {
     this.ctx = new Context(db, clock);
     this.identity = new Identity(this.ctx);
+    this.tokens = this.identity.tokens;
     this.orgs = new Orgs(this.ctx, this.identity);
-    this.members = new Members(this.ctx, this.identity, inviteExpiryDays);
+    this.members = new Members(this.ctx, this.identity, inviteExpiryDays, mailer);
     this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));
     this.audit = new AuditLog(this.ctx);
     this.projects = new Projects(this.ctx, this.identity);
@@ -92,5 +98,5 @@ export class PlatformService {
 export function openPlatform(opts: PlatformOptions): PlatformService {
   const env = opts.env ?? process.env;
   const key = opts.key ?? resolveKey(opts.db, env);
-  return new PlatformService(openDatabase(opts.db), opts.clock ?? systemClock, key, opts.inviteExpiryDays);
+  return new PlatformService(openDatabase(opts.db), opts.clock ?? systemClock, key, opts.inviteExpiryDays, opts.mailer);
 }

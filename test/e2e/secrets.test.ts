@@ -389,6 +389,20 @@ async function embeddedScenario(): Promise<void> {
   expect((await run('export --out', ['export', '--org', ORG, '--out', 'exported'])).code).toBe(0);
   await run('plan of the export', ['plan', '-f', 'exported']);
   await run('force-unlock', ['force-unlock', ORG]);
+  // Tokens on the embedded database: made, listed (never shown again), revoked; the default expiry.
+  const embeddedToken = (
+    await cli('embedded: platform token create --scope read', ['platform', 'token', 'create', '--user', 'pr@acme.example', '--scope', 'read', '--expires-in', '90d'], { cwd: dir, env }, (r) => {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${r.stdout.trim()}\n`);
+      return addCanary('token printed by embedded: platform token create --scope read', r.stdout.trim());
+    })
+  ).stdout.trim();
+  expect(embeddedToken).toMatch(/^orgctl_/);
+  expect((await run('token list', ['platform', 'token', 'list'])).code).toBe(0);
+  expect((await run('token list -o json --all', ['platform', 'token', 'list', '-o', 'json', '--all'])).code).toBe(0);
+  expect((await run('token default-expiry 30d', ['platform', 'token', 'default-expiry', '30d'])).code).toBe(0);
+  expect((await run('token revoke', ['platform', 'token', 'revoke', 'cli', '--user', 'pr@acme.example'])).code).toBe(0);
+  expect((await run('token revoke (unknown)', ['platform', 'token', 'revoke', 'nope'])).code).toBe(1);
   const other = await run('apply to file:other.db', ['apply', '-f', 'm', '--yes'], { ORGCTL_PLATFORM: 'file:other.db', ...credsB });
   expect(other.code, other.stderr).toBe(0);
 
@@ -428,6 +442,9 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
     });
   await admin('platform init', ['platform', 'init', '--db', 'server.db', '--org', 'bootstrap', '--owner', 'ops@platform.example']);
   const ciToken = (await admin('platform token create', ['platform', 'token', 'create', '--db', 'server.db', '--user', 'ci@platform.example', '--name', 'ci', '--superuser'])).stdout.trim();
+  const readToken = (
+    await admin('platform token create --scope read', ['platform', 'token', 'create', '--db', 'server.db', '--user', 'ci@platform.example', '--name', 'ci-read', '--scope', 'read', '--expires-in', '90d'])
+  ).stdout.trim();
   registerToken(db, 'ops@platform.example', apiToken);
   const tokenFile = source(join(dir, 'secrets/token'), `${apiToken}\n`);
   const badTokenFile = source(join(dir, 'secrets/bad-token'), `${badToken}\n`);
@@ -457,6 +474,15 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
   if (strict) expect(diff.code, diff.stdout + diff.stderr).toBe(0);
   ok(await run('invites accept', ['platform', 'invites', 'accept', '--org', ORG, '--email', PEOPLE[1]![0]], { ORGCTL_TOKEN: ciToken }));
   ok(await run('export --out', ['export', '--org', ORG, '--out', 'exported'], { ORGCTL_TOKEN: ciToken, ORGCTL_REQUEST_STATS: '1' }));
+  // Tokens: listed on the database and over REST (never a secret), the read-only token plans but cannot write.
+  ok(await run('token list (database)', ['platform', 'token', 'list', '--db', 'server.db', '--all']));
+  ok(await run('token list (REST)', ['platform', 'token', 'list', '-o', 'json'], { ORGCTL_TOKEN: ciToken }));
+  ok(await run('token list --user (REST)', ['platform', 'token', 'list', '--user', 'ops@platform.example'], { ORGCTL_TOKEN: ciToken }));
+  ok(await run('plan (read-only token)', ['plan', '-f', 'm'], { ORGCTL_TOKEN: readToken, ORGCTL_REQUEST_STATS: '1' }));
+  ok(await run('diff (read-only token)', ['diff', '-f', 'm'], { ...credsB, ORGCTL_TOKEN: readToken }));
+  expect((await run('apply (read-only token)', ['apply', '-f', 'm', '--yes'], { ORGCTL_TOKEN: readToken })).code).toBe(1);
+  expect((await run('token revoke (read-only token)', ['platform', 'token', 'revoke', 'ci'], { ORGCTL_TOKEN: readToken })).code).toBe(1);
+  ok(await run('token default-expiry', ['platform', 'token', 'default-expiry', '90d', '--db', 'server.db']));
   snapshotDatabases(dir, `${tag}, after the rotation`);
 
   // Errors: wrong tokens, inline secrets, a variable not set, unusable credential files.
@@ -510,6 +536,11 @@ async function httpScenario(tag: string, serveArgs: string[], strict: boolean): 
     await wrongFlags(dir, { ...env, ORGCTL_TOKEN: apiToken }, tag);
   }
 
+  // Revocation, over REST and on the database; the revoked tokens are refused.
+  ok(await run('token revoke (REST)', ['platform', 'token', 'revoke', 'ci-read'], { ORGCTL_TOKEN: ciToken }));
+  expect((await run('plan (revoked token)', ['plan', '-f', 'm'], { ORGCTL_TOKEN: readToken })).code).toBe(1);
+  ok(await run('token revoke (database)', ['platform', 'token', 'revoke', 'canary', '--db', 'server.db', '--user', 'ops@platform.example']));
+  expect((await run('plan (token revoked on the database)', ['plan', '-f', 'm'])).code).toBe(1);
   snapshotDatabases(dir, `${tag}, server running`);
   await server.stop();
   runs.push({ label: `${tag}: platform serve (server log)`, run: { code: server.child.exitCode, stdout: server.out(), stderr: server.err() } });

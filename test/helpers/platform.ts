@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/server/clock.js';
 import { buildApp } from '../../src/server/http/app.js';
 import { openPlatform, type PlatformService } from '../../src/server/platform.js';
 import type { Actor, Role } from '../../src/server/service/context.js';
+import type { InviteMail } from '../../src/server/service/members.js';
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_ORG = 'acme';
@@ -60,6 +61,8 @@ export interface Harness {
   su: Client;
   /** The superuser as a service-level Actor, for fast seeding through the service modules. */
   superActor(): Actor;
+  /** Invite mail the platform sent (its mailer): the only place invite links go. */
+  mailbox: InviteMail[];
   /** Stops the HTTP server and closes the database (idempotent). */
   close(): Promise<void>;
 }
@@ -77,6 +80,8 @@ export interface StartOptions {
   ownerEmail?: string;
   /** A superuser token to use when `init` is false (e.g. one kept from before a restart). */
   superToken?: string;
+  /** Where invite mail goes (default: a new, empty mailbox); pass one kept from before a restart. */
+  mailbox?: InviteMail[];
 }
 
 export function client(url: string, token?: string): Client {
@@ -109,7 +114,9 @@ export function client(url: string, token?: string): Client {
 export async function startPlatform(opts: StartOptions = {}): Promise<Harness> {
   const dbFile = opts.dbFile ?? ':memory:';
   const clock = opts.clock ?? new ManualClock();
+  const mailbox = opts.mailbox ?? [];
   const platform = openPlatform({
+    mailer: (mail) => mailbox.push(mail),
     db: dbFile,
     clock,
     ...(opts.key ? { key: opts.key } : {}),
@@ -147,6 +154,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Harness> {
     as: (token?: string) => client(url, token),
     su: client(url, superToken),
     superActor: () => platform.identity.authenticate(superToken),
+    mailbox,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -171,7 +179,7 @@ export interface AddMemberOptions {
  */
 export async function addMember(h: Harness, email: string, role: Role, opts: AddMemberOptions = {}): Promise<string> {
   const org = opts.org ?? h.org;
-  const { token } = h.platform.identity.createToken(email, 'test');
+  const { token } = h.platform.identity.createToken(email, freshName('test'));
   const inviter = opts.inviter ?? h.su;
   const inv = await inviter.post(`/api/v1/orgs/${org}/invites`, { email, role });
   if (inv.status !== 201) throw new Error(`invite ${email} as ${role}: ${inv.status} ${inv.text}`);
@@ -200,11 +208,9 @@ export async function stateVersion(h: Harness, org: string = h.org): Promise<num
   return r.body.stateVersion as number;
 }
 
-/** The latest invite token mailed to `email` for `org`, read from the outbox as the superuser. */
+/** The latest invite link (token) mailed to `email` for `org`, from the platform's mailer. */
 export async function latestInviteToken(h: Harness, email: string, org: string = h.org): Promise<string> {
-  const r = await h.su.get(`/api/v1/outbox?email=${encodeURIComponent(email)}`);
-  if (r.status !== 200) throw new Error(`outbox ${email}: ${r.status} ${r.text}`);
-  const mine = (r.body.items as { organization: string; token: string }[]).filter((m) => m.organization === org);
+  const mine = h.mailbox.filter((m) => m.to === email && m.organization === org);
   const last = mine[mine.length - 1];
   if (!last) throw new Error(`no invite mail for ${email} in ${org}`);
   return last.token;
@@ -226,4 +232,22 @@ export function freshEmail(tag = 'user', domain = 'example.com'): string {
 export function freshName(tag = 'n'): string {
   counter += 1;
   return `${tag}-${counter}`;
+}
+
+/** `METHOD /path` of every route the app registers (HEAD is fastify's, from GET), read from printRoutes. */
+export function registeredRoutes(h: Harness): string[] {
+  const out: string[] = [];
+  const prefixes: string[] = [];
+  for (const line of h.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.replace(/\u00a0/g, ' '));
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    prefixes.length = depth;
+    const path = (prefixes[depth - 1] ?? '') + m[2]!;
+    prefixes[depth] = path;
+    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
+      if (method && method !== 'HEAD') out.push(`${method} ${path}`);
+    }
+  }
+  return out.sort();
 }

@@ -5,12 +5,17 @@
  * every error in the documented shape `{"error": {"code", "message", "details"}}`, and a rejected request
  * (4xx) must change nothing in the database.
  *
+ * Issue 21 adds: organization names of digits only (never taken for ids: a request to one changes no other
+ * organization), bodies nested thousands deep with Idempotency-Keys, forged cursors (never a 200 page), and
+ * Unicode variants of addresses (whatever is stored is NFC, lower case and free of invisible characters).
+ *
  * Seeds are fixed so that a failure replays; fast-check prints the seed and the shrunk counterexample.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, startPlatform, type Harness } from '../helpers/platform.js';
+import { emailProblem, normalizeEmail } from '../../src/model/email.js';
+import { addMember, registeredRoutes, startPlatform, type Harness } from '../helpers/platform.js';
 
 /** Fixed, so that a failure replays; ORGCTL_FC_SEED explores others. */
 const SEED = Number(process.env.ORGCTL_FC_SEED ?? 20_240_505);
@@ -75,44 +80,37 @@ const ROUTES: { method: Method; path: string; body?: Record<string, unknown> }[]
   { method: 'PUT', path: '/api/v1/orgs/:org/lease/:id', body: { ttlSeconds: 120 } },
   { method: 'DELETE', path: '/api/v1/orgs/:org/lease/:id' },
   { method: 'DELETE', path: '/api/v1/orgs/:org/lease' },
+  { method: 'GET', path: '/api/v1/tokens' },
+  { method: 'DELETE', path: '/api/v1/tokens/:id' },
+  { method: 'GET', path: '/api/v1/audit' },
 ];
-
-/** `METHOD /path` of every route the app registers (HEAD is fastify's, from GET), read from printRoutes. */
-function registeredRoutes(h: Harness): string[] {
-  const out: string[] = [];
-  const prefixes: string[] = [];
-  for (const line of h.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.replace(/\u00a0/g, ' '));
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    prefixes.length = depth;
-    const path = (prefixes[depth - 1] ?? '') + m[2]!;
-    prefixes[depth] = path;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
-      if (method && method !== 'HEAD') out.push(`${method} ${path}`);
-    }
-  }
-  return out.sort();
-}
 
 // ---------------------------------------------------------------------------------------------------------
 
 let h: Harness;
 let ownerToken = '';
+/** The superuser's read-scoped token: every write refused by scope alone. */
+let readToken = '';
 /** Path parameter values that name things that exist, so that requests get past lookups to validation. */
 const existing: Record<string, string[]> = {
-  org: ['acme'],
+  // "2" is an organization's name, while acme's id is 1 and no organization is named "1".
+  org: ['acme', '2', '1'],
   email: ['member@acme.example', 'pending@acme.example', 'owner@acme.example'],
   name: ['store', 'team'],
   id: [], // a project's
   leaseId: ['run-1'],
   taskId: [],
+  tokenId: [], // a throwaway token's, revoked and restored
 };
 
-/** Every table's rows, hashed: equal snapshots mean nothing was written. */
+/**
+ * Every table's rows, hashed: equal snapshots mean nothing was written. The idempotency table is left out: a
+ * refused request sent with an Idempotency-Key has its refusal remembered there, so that a retry gets the same
+ * answer; that changes nothing else.
+ */
 function snapshot(): string {
   const db = h.platform.ctx.db;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'idempotency' ORDER BY name").pluck().all() as string[];
   const hash = createHash('sha256');
   for (const t of tables) {
     hash.update(`\u0000${t}\u0000`);
@@ -139,6 +137,8 @@ async function reseed(): Promise<void> {
     await h.su.post(`/api/v1/orgs/${acme}/groups`, { name: 'team' });
   }
   if (!count(`SELECT count(*) FROM leases WHERE org = 'acme'`)) await h.su.post(`/api/v1/orgs/${acme}/lease`, { id: 'run-1', holder: 'ci', ttlSeconds: 3600 });
+  // Tokens revoked by a random DELETE /tokens/:id work again (the harness's own tokens included).
+  if (count('SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL')) db.prepare('UPDATE tokens SET revoked_at = NULL').run();
 }
 
 beforeAll(async () => {
@@ -159,8 +159,17 @@ beforeAll(async () => {
   const task = await h.su.post(`/api/v1/projects/${project.body.id}/tasks`, { name: 'label' });
   ok(task, 'task');
   existing.taskId!.push(String(task.body.id));
+  // An organization named "2", owned by acme's owner too, so that digit-only names reach real organizations.
+  ok(await h.as(ownerToken).post('/api/v1/orgs', { name: '2' }), 'org "2"');
+  ok(await h.as(ownerToken).post('/api/v1/orgs/2/invites', { email: 'pending@acme.example', role: 'member' }), 'invite into "2"');
   await reseed();
   expect(existing.id).toHaveLength(1);
+  existing.tokenId!.push(String(h.platform.identity.createToken('member@acme.example', 'throwaway').view.id));
+  readToken = h.platform.identity.createToken('root@platform.example', 'read', { scope: 'read' }).token;
+  ok(await h.as(readToken).get('/api/v1/me'), 'me (read)');
+  const page = await h.su.get(`/api/v1/orgs/${acme}/members?limit=1`);
+  ok(page, 'members page');
+  realCursors.push(page.body.nextCursor as string);
   // Authentication records a first connection: do it now, so that later requests write nothing by themselves.
   ok(await h.su.get('/api/v1/me'), 'me');
   ok(await h.as(ownerToken).get('/api/v1/me'), 'me (owner)');
@@ -173,9 +182,31 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // Requests
 
+/** One address written in ways that look alike: NFD, invisible characters, a homoglyph, a control, case. */
+const EMAIL_VARIANTS = [
+  'member@acme.example',
+  'MEMBER@ACME.EXAMPLE',
+  'membe\u0301r@acme.example',
+  'memb\u00e9r@acme.example',
+  'membe\u0301r@acme.example'.normalize('NFC'),
+  'mem\u200bber@acme.example',
+  'member\u200d@acme.example',
+  '\ufeffmember@acme.example',
+  'member\u0000@acme.example',
+  'm\u0435mber@acme.example',
+  'member@\u0430cme.example',
+  '\u202emember@acme.example',
+  'member\ufffd@acme.example',
+  '\uff4d\uff45\uff4d\uff42\uff45\uff52@acme.example',
+  '\u0438\u0432\u0430\u043d@acme.example',
+  'pending\u00a0@acme.example',
+];
+const emailVariant = fc.constantFrom(...EMAIL_VARIANTS);
+
 const hostileScalar = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
   fc.constantFrom('', ' ', 'owner', 'member@acme.example', ' A@B.CO ', 'acme', '0', '-1', '1e400', 'null', '__proto__', 'constructor', '💥'.repeat(300), 'x'.repeat(70_000)),
+  emailVariant,
   fc.integer(),
   fc.double(),
   fc.boolean(),
@@ -215,7 +246,7 @@ const editsArb = fc.array(
     pick: fc.nat(),
     deep: fc.boolean(),
     key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('email', 'role', 'name', '__proto__', 'constructor', 'extra')),
-    value: hostileValue,
+    value: fc.oneof(hostileValue, emailVariant),
   }),
   { minLength: 1, maxLength: 3 },
 );
@@ -268,22 +299,45 @@ function bodyArb(route: (typeof ROUTES)[number]): fc.Arbitrary<Body | undefined>
       contentType: JSON_TYPE,
     })),
     fc.constantFrom(1024 * 1024 + 1, 3 * 1024 * 1024).map((n) => ({ text: `{"name":"${'x'.repeat(n)}"}`, contentType: JSON_TYPE })),
+    // Deep: arrays and objects nested past the limit (64), up to 20,000 levels, inside the route's own body.
+    fc.tuple(fc.integer({ min: 60, max: 20_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([depth, open, inside]) => {
+      const close = open === '[' ? ']' : '}';
+      const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
+      const text = inside && route.body ? json(route.body).replace(/^\{/, `{"deep":${deep},`) : deep;
+      // A counterexample says how deep, rather than printing 20,000 brackets.
+      return { text, contentType: JSON_TYPE, [fc.toStringMethod]: () => `{text: <JSON ${depth} levels deep>, contentType: "${JSON_TYPE}"}` };
+    }),
   );
 }
 
 const paramArb = (name: string): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...(existing[name]?.length ? existing[name]! : ['x'])).map(encodeURIComponent) },
+    ...(name === 'email' ? [{ weight: 2, arbitrary: emailVariant.map(encodeURIComponent) }] : []),
+    ...(name === 'org' ? [{ weight: 1, arbitrary: fc.constantFrom('3', '10', '007', '99999999999999999999').map(encodeURIComponent) }] : []),
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.constantFrom('0', '-1', '1e3', '99999999999999999999', '%', '%ZZ', '%00', '%C0%AE', '..', '.', 'a%2Fb', '%E2%80%AE', 'ACME', encodeURIComponent(' member@acme.example ')) },
   );
+
+/** Cursors: forged ones (garbage, base64 of anything, another list's), and real ones the server made. */
+const realCursors: string[] = [];
+const cursorArb = fc.oneof(
+  fc.constantFrom('!!!notbase64', 'AAAA', 'bWVtYmVyczo', Buffer.from('audit:0').toString('base64url'), Buffer.from('members:').toString('base64url'), '%%%', '='),
+  fc.string({ unit: 'binary', maxLength: 30 }).map((t) => Buffer.from(t).toString('base64url')),
+  fc.constantFrom('members', 'invites', 'audit').chain((kind) => fc.string({ maxLength: 20 }).map((t) => Buffer.from(`${kind}:${t}`).toString('base64url'))),
+  fc.constant(null).map(() => realCursors[0] ?? 'x'),
+);
 
 const queryArb = fc.option(
   fc
     .array(
       fc.tuple(
         fc.oneof(fc.constantFrom('limit', 'cursor', 'role', 'status', 'action', 'format', 'email', 'x'), fc.string({ maxLength: 6 })),
-        fc.oneof(fc.constantFrom('0', '1', '1000', '1001', '-1', '1.5', 'abc', '', 'owner', 'open', 'csv', 'json', 'member@acme.example', 'AAAA', '!!!', 'x'.repeat(3000)), fc.string({ maxLength: 20 })),
+        fc.oneof(
+          fc.constantFrom('0', '1', '1000', '1001', '-1', '1.5', 'abc', '', 'owner', 'open', 'csv', 'json', 'member@acme.example', 'AAAA', '!!!', 'x'.repeat(3000)),
+          fc.string({ maxLength: 20 }),
+          cursorArb,
+        ),
       ),
       { maxLength: 4 },
     )
@@ -291,22 +345,58 @@ const queryArb = fc.option(
   { nil: undefined },
 );
 
-const tokenArb = fc.constantFrom<'super' | 'owner' | 'none' | 'bad'>('super', 'super', 'owner', 'owner', 'none', 'bad');
+const tokenArb = fc.constantFrom<'super' | 'owner' | 'read' | 'none' | 'bad'>('super', 'super', 'owner', 'owner', 'read', 'none', 'bad');
 
 const requestArb = fc.nat({ max: ROUTES.length - 1 }).chain((i) => {
   const route = ROUTES[i]!;
   const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
   return fc.record({
     route: fc.constant(route),
-    params: fc.tuple(...names.map((n) => paramArb(n === 'id' && route.path.includes('/lease/') ? 'leaseId' : n))),
+    params: fc.tuple(...names.map((n) => paramArb(n === 'id' && route.path.includes('/lease/') ? 'leaseId' : n === 'id' && route.path.includes('/tokens/') ? 'tokenId' : n))),
     query: route.method === 'GET' ? queryArb : fc.option(queryArb.map((q) => q ?? ''), { nil: undefined, freq: 8 }),
     // fetch sends no body with GET (and the server would ignore one).
     body: route.method === 'GET' ? fc.constant(undefined) : bodyArb(route),
     token: tokenArb,
     accept: fc.constantFrom(undefined, 'text/csv', '*/*', 'application/json'),
+    idempotencyKey: route.method === 'GET' ? fc.constant(undefined) : fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined, freq: 2 }),
   });
 });
 type Request = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
+
+let sent = 0;
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+/** Whether a cursor is one the list could have made: canonical base64url of `<kind>:<key>`, the key of the kind's shape. */
+function wellFormedCursor(kind: string, cursor: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || Buffer.from(cursor, 'base64url').toString('base64url') !== cursor) return false;
+  const bytes = Buffer.from(cursor, 'base64url');
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text).equals(bytes) || !text.startsWith(`${kind}:`)) return false;
+  const key = text.slice(kind.length + 1);
+  if (kind === 'members') return key.length > 0;
+  if (kind === 'invites') return /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key);
+  return /^[1-9][0-9]{0,15}$/.test(key);
+}
+
+/** Each organization's state version. */
+function versions(): Map<string, number> {
+  const rows = h.platform.ctx.db.prepare('SELECT name, version FROM orgs').raw().all() as [string, number][];
+  return new Map(rows);
+}
+
+/** Every address the platform stores, that is not what the rule allows or not in its normal form. */
+function badStoredEmails(): string[] {
+  const emails = h.platform.ctx.db
+    .prepare('SELECT email FROM users UNION SELECT email FROM memberships UNION SELECT email FROM invites UNION SELECT to_email FROM outbox')
+    .pluck()
+    .all() as string[];
+  return emails.filter((e) => emailProblem(e) !== undefined || normalizeEmail(e) !== e);
+}
 
 async function send(r: Request): Promise<{ status: number; text: string; contentType: string }> {
   let i = 0;
@@ -315,15 +405,18 @@ async function send(r: Request): Promise<{ status: number; text: string; content
   const headers: Record<string, string> = {};
   if (r.token === 'super') headers.authorization = `Bearer ${h.superToken}`;
   else if (r.token === 'owner') headers.authorization = `Bearer ${ownerToken}`;
+  else if (r.token === 'read') headers.authorization = `Bearer ${readToken}`;
   else if (r.token === 'bad') headers.authorization = 'Bearer not-a-token';
   if (r.body?.contentType !== undefined) headers['content-type'] = r.body.contentType;
   if (r.accept) headers.accept = r.accept;
+  // Fresh per request: a key seen before would replay that answer instead of exercising this request.
+  if (r.idempotencyKey !== undefined) headers['idempotency-key'] = `${r.idempotencyKey}-${++sent}`;
   const res = await fetch(url, { method: r.route.method, headers, body: r.body?.text, signal: AbortSignal.timeout(REQUEST_CAP_MS) });
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '' };
 }
 
 function describeRequest(r: Request): string {
-  return `${r.route.method} ${r.route.path} params=${JSON.stringify(r.params)} query=${r.query ?? ''} token=${r.token} type=${r.body?.contentType} body=${(r.body?.text ?? '').slice(0, 300)}`;
+  return `${r.route.method} ${r.route.path} params=${JSON.stringify(r.params)} query=${r.query ?? ''} token=${r.token} key=${r.idempotencyKey ?? ''} type=${r.body?.contentType} body=${(r.body?.text ?? '').slice(0, 300)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -348,6 +441,7 @@ describe('routes: hostile requests', () => {
       fc.asyncProperty(requestArb, async (r) => {
         await reseed();
         const before = snapshot();
+        const versionsBefore = versions();
         const res = await send(r);
         const shown = `${describeRequest(r)}\n-> ${res.status} ${res.text.slice(0, 500)}`;
         const key = `${r.route.method} ${r.route.path}`;
@@ -364,6 +458,29 @@ describe('routes: hostile requests', () => {
           expect(body.error!.details !== null && typeof body.error!.details === 'object' && !Array.isArray(body.error!.details), shown).toBe(true);
           expect(snapshot(), `a rejected request changed the database: ${shown}`).toBe(before);
         }
+        // A request about one organization (digit-only names included) changes no other organization.
+        const orgIndex = r.route.path.split('/').indexOf(':org');
+        if (orgIndex !== -1) {
+          const named = safeDecode(r.params[[...r.route.path.matchAll(/:(\w+)/g)].findIndex((m) => m[1] === 'org')]!);
+          const after = versions();
+          for (const [name, version] of versionsBefore) {
+            if (name !== named) expect(after.get(name), `${shown}\nchanged organization "${name}"`).toBe(version);
+          }
+        }
+        // A cursor the list did not make is refused, never read as a page.
+        const list = /^\/api\/v1\/orgs\/:org\/(members|invites|audit)$/.exec(r.route.path)?.[1];
+        if (list && r.route.method === 'GET' && res.status === 200) {
+          for (const cursor of new URLSearchParams(r.query ?? '').getAll('cursor')) {
+            if (cursor !== '') expect(wellFormedCursor(list, cursor), `${shown}\nread a page at a forged cursor`).toBe(true);
+          }
+        }
+        // A read-scoped token never writes: any write route it reaches answers 403 insufficient_scope.
+        if (r.token === 'read' && r.route.method !== 'GET' && r.route.path !== '/api/v1/invites/accept' && res.status !== 404 && res.status !== 400) {
+          expect(res.status, shown).toBe(403);
+          expect(res.text, shown).toContain('insufficient_scope');
+        }
+        // Whatever address got stored is allowed by the rule and in its normal form (NFC, lower case).
+        expect(badStoredEmails(), shown).toEqual([]);
       }),
       { numRuns: 2000 },
     );

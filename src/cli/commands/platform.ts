@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { unwritableReason } from '../../server/db.js';
 import { ApiError } from '../../server/errors.js';
 import { buildApp } from '../../server/http/app.js';
 import { parseFaultSpec } from '../../server/http/faults.js';
@@ -8,6 +9,10 @@ import { DEFAULT_DB } from '../../platform/registry.js';
 import { localIdentity } from '../identity.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { bearerToken } from '../token.js';
+import { quote } from '../../util/quote.js';
+import { MAX_EXPIRY_MS, MIN_EXPIRY_MS, type Scope, type TokenView } from '../../server/service/tokens.js';
+import { parseDuration } from '../duration.js';
+import { checkPlatformAddress } from '../platform-url.js';
 
 
 function dbPath(db: string | undefined, io: Io): string {
@@ -38,6 +43,22 @@ function parseIntOption(value: string | undefined, name: string, min: number, ma
   return n;
 }
 
+/**
+ * New databases are created 0600 (token hashes, sealed credentials, everyone's addresses); one made by an
+ * older orgctl, or copied, may be readable by others: say so, with the fix.
+ */
+function warnIfShared(file: string, io: Io): void {
+  if (file === ':memory:') return;
+  const open = [file, `${file}-wal`, `${file}-shm`].filter((f) => {
+    try {
+      return (statSync(f).mode & 0o077) !== 0;
+    } catch {
+      return false;
+    }
+  });
+  if (open.length) io.stderr(`warning: ${open.join(', ')} can be read by other users; run: chmod 600 ${open.join(' ')}\n`);
+}
+
 /** `orgctl platform init`: the first organization, its owner and a token, on a fresh database. */
 export function runPlatformInit(opts: { db?: string; org: string; owner?: string; displayName?: string; plan?: string }, io: Io): number {
   if (opts.plan !== undefined && opts.plan !== 'freemium' && opts.plan !== 'premium') {
@@ -62,12 +83,93 @@ export function runPlatformInit(opts: { db?: string; org: string; owner?: string
   }
 }
 
+// ---- tokens ----
+
+/** `--expires-in`: a duration (`90d`, `12h`), `never`, or nothing for the server's default. */
+function parseExpiresIn(text: string | undefined): number | null | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === 'never') return null;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < MIN_EXPIRY_MS || ms > MAX_EXPIRY_MS) {
+    throw new UserError(`--expires-in must be a duration from 1m to 3650d (e.g. 90d, 12h) or "never", not ${quote(text)}`, ExitCode.usage);
+  }
+  return ms;
+}
+
+function parseScope(text: string | undefined): Scope | undefined {
+  if (text === undefined) return undefined;
+  if (text !== 'read' && text !== 'write') throw new UserError(`--scope must be read or write, not ${quote(text)}`, ExitCode.usage);
+  return text;
+}
+
+const when = (iso: string | null, none: string) => (iso === null ? none : `${iso.slice(0, 16)}Z`);
+
+function printTokens(views: TokenView[], output: string, io: Io): void {
+  if (output === 'json') {
+    io.stdout(`${JSON.stringify(views, null, 2)}\n`);
+    return;
+  }
+  if (views.length === 0) {
+    io.stderr('no tokens\n');
+    return;
+  }
+  const rows = [
+    ['ID', 'NAME', 'USER', 'SCOPE', 'CREATED', 'LAST USED', 'EXPIRES', 'STATUS'],
+    ...views.map((v) => [String(v.id), v.name, v.user, v.scope, when(v.createdAt, ''), when(v.lastUsedAt, 'never'), when(v.expiresAt, 'never'), `${v.status}${v.current ? ' (this token)' : ''}`]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) io.stdout(`${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}\n`);
+}
+
+/**
+ * Where a token command acts: over REST when `--platform` (or $ORGCTL_PLATFORM) is http(s), with the token
+ * of $ORGCTL_TOKEN or $ORGCTL_TOKEN_FILE; else on the database (`file:PATH`, or --db).
+ */
+function tokenTarget(opts: { db?: string; dbGiven?: boolean; platform?: string }, io: Io): { url: string; token: string } | { db: string | undefined } {
+  const flag = opts.platform;
+  // --platform, else an explicit --db, else $ORGCTL_PLATFORM, else the default database.
+  const raw = flag ?? (opts.dbGiven ? undefined : io.env.ORGCTL_PLATFORM);
+  if (raw === undefined || raw === '') return { db: opts.db };
+  const target = checkPlatformAddress(raw, flag !== undefined ? '--platform' : 'ORGCTL_PLATFORM');
+  if (target.startsWith('file:')) return { db: target.slice(5) };
+  let token = io.env.ORGCTL_TOKEN && bearerToken(io.env.ORGCTL_TOKEN, 'ORGCTL_TOKEN');
+  const file = io.env.ORGCTL_TOKEN_FILE;
+  if (!token && file) {
+    try {
+      token = bearerToken(readFileSync(file, 'utf8'), `token file ${file}`);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`cannot read token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (!token) throw new UserError(`no token for ${target}: set ORGCTL_TOKEN or ORGCTL_TOKEN_FILE`);
+  return { url: target.replace(/\/+$/, ''), token };
+}
+
+/** One REST call of a token command; the platform's error message (never the token) on failure. */
+async function rest<T>(target: { url: string; token: string }, method: 'GET' | 'DELETE', path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.url}${path}`, { method, headers: { authorization: `Bearer ${target.token}` }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new UserError(`cannot reach ${target.url}: ${(err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; code?: string } };
+  if (!res.ok) throw new UserError(`${body.error?.message ?? res.statusText} (${res.status}${body.error?.code ? ` ${body.error.code}` : ''})`);
+  return body as T;
+}
+
 /** `orgctl platform token create`: a bearer token for a user (created, with their own organization, if new). */
-export function runTokenCreate(opts: { db?: string; user: string; name: string; superuser: boolean }, io: Io): number {
+export function runTokenCreate(opts: { db?: string; user: string; name?: string; scope?: string; expiresIn?: string; superuser: boolean }, io: Io): number {
+  const scope = parseScope(opts.scope);
+  const expiresInMs = parseExpiresIn(opts.expiresIn);
   const platform = open(opts.db, io);
   try {
-    const { token, user } = platform.identity.createToken(opts.user, opts.name, { superuser: opts.superuser });
-    io.stderr(`token "${opts.name}" created for ${user.email}${user.superuser ? ' (superuser)' : ''}; it is shown once\n`);
+    const name = opts.name ?? platform.tokens.freeName(opts.user, 'cli');
+    const { token, view, user } = platform.tokens.create({ user: opts.user, name, scope, expiresInMs, superuser: opts.superuser, by: localIdentity(io.env, io.cwd) });
+    io.stderr(
+      `token "${view.name}" (id ${view.id}, scope ${view.scope}, ${view.expiresAt ? `expires ${view.expiresAt}` : 'never expires'}) created for ${user.email}${user.superuser ? ' (superuser)' : ''}; it is shown once\n`,
+    );
     io.stdout(`${token}\n`);
     return ExitCode.ok;
   } catch (err) {
@@ -75,6 +177,76 @@ export function runTokenCreate(opts: { db?: string; user: string; name: string; 
   } finally {
     platform.close();
   }
+}
+
+/** `orgctl platform token list`: the tokens (never their secrets) on the database, or over REST those the caller may see. */
+export async function runTokenList(opts: { db?: string; dbGiven?: boolean; platform?: string; user?: string; all: boolean; output: string }, io: Io): Promise<number> {
+  const target = tokenTarget(opts, io);
+  let views: TokenView[];
+  if ('url' in target) {
+    views = (await rest<{ items: TokenView[] }>(target, 'GET', `/api/v1/tokens${opts.user ? `?user=${encodeURIComponent(opts.user)}` : ''}`)).items;
+  } else {
+    const platform = open(target.db, io);
+    try {
+      views = platform.tokens.listAll(opts.user);
+    } catch (err) {
+      return apiFailure(err);
+    } finally {
+      platform.close();
+    }
+  }
+  printTokens(opts.all ? views : views.filter((v) => v.status !== 'revoked'), opts.output, io);
+  return ExitCode.ok;
+}
+
+/** `orgctl platform token revoke NAME|ID`: at once; its next request is refused. */
+export async function runTokenRevoke(ref: string, opts: { db?: string; dbGiven?: boolean; platform?: string; user?: string }, io: Io): Promise<number> {
+  const target = tokenTarget(opts, io);
+  let revoked: TokenView;
+  if ('url' in target) {
+    let id = ref;
+    if (!/^[0-9]+$/.test(ref)) {
+      const mine = (await rest<{ items: TokenView[] }>(target, 'GET', `/api/v1/tokens${opts.user ? `?user=${encodeURIComponent(opts.user)}` : ''}`)).items;
+      const named = mine.filter((v) => v.name === ref && v.status === 'active');
+      if (named.length === 0) throw new UserError(`no live token named ${quote(ref)}${opts.user ? ` of ${opts.user}` : ''}; see orgctl platform token list`);
+      id = String(named[0]!.id);
+    }
+    revoked = await rest<TokenView>(target, 'DELETE', `/api/v1/tokens/${id}`);
+  } else {
+    const platform = open(target.db, io);
+    try {
+      const found = platform.tokens.find(ref, opts.user);
+      revoked = platform.tokens.revokeAsOperator(found.id, localIdentity(io.env, io.cwd));
+    } catch (err) {
+      return apiFailure(err);
+    } finally {
+      platform.close();
+    }
+  }
+  io.stdout(`revoked token "${revoked.name}" (id ${revoked.id}) of ${revoked.user}\n`);
+  return ExitCode.ok;
+}
+
+/** `orgctl platform token default-expiry [DURATION|never]`: how long new tokens live when --expires-in is not given. */
+export function runTokenDefaultExpiry(value: string | undefined, opts: { db?: string }, io: Io): number {
+  const ms = value === undefined ? undefined : parseExpiresIn(value);
+  const platform = open(opts.db, io);
+  try {
+    if (ms !== undefined) platform.tokens.setDefaultExpiry(ms, localIdentity(io.env, io.cwd));
+    const current = platform.tokens.defaultExpiryMs();
+    io.stdout(`new tokens ${current === null ? 'never expire' : `expire after ${formatDays(current)}`} unless created with --expires-in\n`);
+    return ExitCode.ok;
+  } catch (err) {
+    return apiFailure(err);
+  } finally {
+    platform.close();
+  }
+}
+
+function formatDays(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm']];
+  for (const [size, unit] of units) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 /**
@@ -95,6 +267,15 @@ export async function runServe(
     throw new UserError((err as Error).message, ExitCode.usage);
   }
   const platform = open(opts.db, io, parseIntOption(opts.inviteExpiryDays, 'invite-expiry-days', 1, 365));
+  // A read-only database would serve reads and fail every write: refuse to start instead, saying why.
+  const readOnly = unwritableReason(platform.db);
+  if (readOnly) {
+    platform.close();
+    throw new UserError(
+      `cannot serve ${opts.db ?? DEFAULT_DB}: the database cannot be written (${readOnly}); make the file, its directory (and any -wal and -shm files beside it) writable by this user`,
+    );
+  }
+  warnIfShared(platform.db.name, io);
   const app = buildApp(platform, { logger: opts.log, faults });
   if (faults) io.stderr(`fault injection on: ${faultText}\n`);
   let address: string;

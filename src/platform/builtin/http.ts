@@ -51,7 +51,10 @@ export interface HttpPlatformOptions {
 export function readBuiltinError(status: number, text: string): ErrorAnswer {
   try {
     const e = (JSON.parse(text) as { error?: { message?: string; code?: string; details?: Record<string, unknown> } }).error;
-    if (e?.message) return { message: e.message, code: e.code, details: e.details };
+    if (e?.code === 'insufficient_scope') {
+      return { message: `this token is read-only; apply needs a write token (${e.message})`, code: e.code, details: e.details, final: true };
+    }
+    if (e?.message) return { message: e.message, code: e.code, details: e.details, final: e.code === 'database_read_only' || e.code === 'disk_full' };
   } catch {
     // not JSON: fall through
   }

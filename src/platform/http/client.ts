@@ -11,6 +11,8 @@ export interface ErrorAnswer {
   message: string;
   code?: string;
   details?: Record<string, unknown>;
+  /** The answer will not change by asking again (a read-only database, a full disk): not retried. */
+  final?: boolean;
 }
 
 export interface HttpClientOptions {
@@ -147,7 +149,7 @@ export class HttpClient {
         throw new PlatformError(`${what}: connection lost while reading the answer: ${transportMessage(err)}`, undefined, 'connection_lost', {}, write && !repeatSafe);
       }
       if (res.statusCode === 429 || res.statusCode >= 500) this.count(`answered ${res.statusCode}`);
-      if (res.statusCode >= 400 && !last && retryable({ status: res.statusCode }, repeatSafe)) {
+      if (res.statusCode >= 400 && !last && retryable({ status: res.statusCode }, repeatSafe) && !this.opts.readError(res.statusCode, text).final) {
         const after = retryAfterMs(res.headers['retry-after']);
         const delay = after ?? backoffMs(attempt, this.retry);
         if (res.statusCode === 429) this.limiter?.pause(delay);

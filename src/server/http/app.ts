@@ -1,27 +1,24 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ApiError, badRequest, notFound } from '../errors.js';
+import { ApiError, badRequest, databaseError, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { BatchResult } from '../service/members.js';
+import { actor } from './actor.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
+import { MAX_BODY_DEPTH, nestedDeeperThan } from './json-depth.js';
+import { pageOpts } from './paging.js';
 import * as S from './schemas.js';
 import { registerLeaseRoutes } from './lease-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
-import { actor } from './request-actor.js';
 
 export interface AppOptions {
   /** Log requests (to stderr, as JSON lines). Tests keep it off. */
   logger?: boolean;
   /** Injected faults (tests and demos); none by default. */
   faults?: FaultSpec;
-}
-
-const MAX_LIMIT = 1000;
-
-function pageOpts(q: { cursor?: string; limit?: string }): { cursor?: string; limit: number } {
-  const limit = q.limit === undefined ? 100 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be between 1 and ${MAX_LIMIT}`, 'limit');
-  return { cursor: q.cursor, limit };
+  /** How long a request waits for another process's write lock before answering 503 (default 100 ms). */
+  busyTimeoutMs?: number;
 }
 
 /** A single-item call made through a batch: its failure becomes the response's status. */
@@ -59,16 +56,30 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     },
   });
   const { identity, orgs, members, integrations, audit } = platform;
+  // One thread serves every request, and SQLite waits for another process's write lock by sleeping in it:
+  // wait briefly, then answer 503 with Retry-After (clients retry it) instead of stalling every other request,
+  // health checks included, for the 5 s a command-line process waits.
+  platform.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
 
   // An empty body with a JSON content type is "no body" (clients often set the header on every call).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
+    if (nestedDeeperThan(body as string)) {
+      return done(badRequest(`request body is nested deeper than ${MAX_BODY_DEPTH} levels`, 'body', { limit: MAX_BODY_DEPTH }), undefined);
+    }
     parseJson(req, body as string, done);
   });
 
   app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.toJSON());
+    const db = databaseError(err);
+    if (db) {
+      if (db.status !== 507) app.log.warn({ code: (err as { code?: string }).code }, db.message);
+      else app.log.error({ code: (err as { code?: string }).code }, db.message);
+      if (db.details.retryAfterSeconds) reply.header('retry-after', String(db.details.retryAfterSeconds));
+      return reply.status(db.status).send(db.toJSON());
+    }
     const e = err as { statusCode?: number; code?: string; message?: string; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
     if (e.validation) {
       const v = e.validation[0];
@@ -94,6 +105,16 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     req.actor = identity.authenticate(token);
+    // A read-scoped token reads: every write route refuses it, before its body is even looked at. A path that
+    // matches no route (`..` and all) is a 404 at once, also before any body is read.
+    const route = req.routeOptions.url;
+    if (req.actor.scope === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
+      if (route === undefined) throw notFound(`route ${req.method} ${path}`);
+      throw new ApiError(403, 'insufficient_scope', `this token is read-only (scope "read"); ${req.method} ${route} needs a token with scope "write"`, {
+        scope: 'read',
+        required: 'write',
+      });
+    }
   });
 
   if (opts.faults) registerFaults(app, opts.faults);
@@ -104,7 +125,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   // ---- me ----
   app.get('/api/v1/me', async (req) => identity.me(actor(req)));
   app.put('/api/v1/me', { schema: { body: S.meUpdateBody } }, async (req, reply) =>
-    commit(req, reply, () => identity.setActiveOrganization(actor(req), (req.body as { activeOrganization: string }).activeOrganization)),
+    commit(req, reply, () => identity.updateMe(actor(req), req.body as { activeOrganization?: string; firstName?: string; lastName?: string; description?: string })),
   );
 
   // ---- organizations ----
@@ -138,14 +159,14 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.update(actor(req), org, (req.body as { members: never[] }).members);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/members/batch-remove', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.remove(actor(req), org, (req.body as { emails: string[] }).emails);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
 
@@ -165,7 +186,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const body = req.body as { invites: never[]; expiresInDays?: number };
     return commit(req, reply, () => {
       const results = members.invite(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/batch-resend', { preValidation: limitBatch('invites'), schema: { body: S.resendBatchBody } }, async (req, reply) => {
@@ -173,14 +194,14 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     const body = req.body as { invites: never[]; expiresInDays?: number };
     return commit(req, reply, () => {
       const results = members.resend(actor(req), org, body.invites, { expiresInDays: body.expiresInDays });
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/batch-cancel', { preValidation: limitBatch('emails'), schema: { body: S.emailsBody } }, async (req, reply) => {
     const org = (req.params as { org: string }).org;
     return commit(req, reply, () => {
       const results = members.cancel(actor(req), org, (req.body as { emails: string[] }).emails);
-      return { results, stateVersion: platform.ctx.org(org).version };
+      return { results, stateVersion: platform.ctx.orgByName(org).version };
     });
   });
   app.post('/api/v1/orgs/:org/invites/:email/resend', {
@@ -236,5 +257,6 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
 
   registerWorkspaceRoutes(app, platform, commit);
   registerLeaseRoutes(app, platform, commit);
+  registerTokenRoutes(app, platform, commit);
   return app;
 }

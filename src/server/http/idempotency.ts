@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError, databaseError } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import { canonicalJson } from '../crypto.js';
 
@@ -69,7 +69,13 @@ export function registerIdempotency(app: FastifyInstance, platform: PlatformServ
   app.addHook('onSend', async (req, reply, payload) => {
     if (!req.idempotency || req.idempotency.stored || !req.actor || reply.statusCode >= 500 || reply.statusCode === 429) return payload;
     const body = typeof payload === 'string' ? payload : payload === undefined || payload === null ? '' : String(payload);
-    db.write(() => store(req, reply.statusCode, body));
+    try {
+      db.write(() => store(req, reply.statusCode, body));
+    } catch (err) {
+      // Remembering a refusal is a courtesy: a retry is refused again the same way. A locked, read-only or
+      // full database must not turn the refusal into a 5xx.
+      if (!databaseError(err)) throw err;
+    }
     return payload;
   });
   return (req, reply, work, status) =>

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
-import { actor } from './request-actor.js';
+import { actor } from './actor.js';
 import type { Commit } from './idempotency.js';
 
 const ttlSeconds = { type: 'integer', minimum: 1, maximum: 3600 };

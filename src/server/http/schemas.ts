@@ -134,11 +134,12 @@ export const integrationUpdateBody = {
   properties: { options, credentials },
 };
 
+/** The caller's own settings: the active organization, and their profile (theirs alone to change). */
 export const meUpdateBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['activeOrganization'],
-  properties: { activeOrganization: str(63) },
+  minProperties: 1,
+  properties: { activeOrganization: str(63), ...profile },
 };
 
 export const acceptBody = {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { ProjectRole, TaskCreate } from '../service/projects.js';
-import { actor } from './request-actor.js';
+import { actor } from './actor.js';
 import type { Commit } from './idempotency.js';
 import * as W from './workspace-schemas.js';
 

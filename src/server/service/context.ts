@@ -6,11 +6,28 @@ import { ROLES, type Role } from '../../model/roles.js';
 
 export { ROLES, type Role };
 
+/** A row of the users table. */
+export interface UserRow {
+  id: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  description: string;
+  superuser: number;
+  active_org_id: number | null;
+  created_at: number;
+  last_connection_at: number | null;
+}
+
 /** Who is calling: an authenticated user. */
 export interface Actor {
   id: number;
   email: string;
   superuser: boolean;
+  /** The scope of the token used (absent: not through a token, e.g. the operator on the database; acts as write). */
+  scope?: 'read' | 'write';
+  /** The token used, if any. */
+  tokenId?: number;
 }
 
 export interface OrgRow {
@@ -55,18 +72,50 @@ export class Context {
     return this.clock.now();
   }
 
-  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes). */
+  private readonly afterCommit: (() => void)[] = [];
+
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes); inside
+   * another, as a savepoint of it. What `onCommit` queued runs once the outermost transaction has committed.
+   */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (this.db.inTransaction) return this.db.transaction(fn).immediate();
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (err) {
+      this.afterCommit.length = 0;
+      throw err;
+    }
+    for (const done of this.afterCommit.splice(0)) done();
+    return result;
   }
 
-  /** Finds an organization by name or numeric id. */
-  org(ref: string | number): OrgRow {
-    const row =
-      typeof ref === 'number' || /^\d+$/.test(String(ref))
-        ? (this.stmt('SELECT * FROM orgs WHERE id = ?').get(Number(ref)) as OrgRow | undefined)
-        : (this.stmt('SELECT * FROM orgs WHERE name = ?').get(ref) as OrgRow | undefined);
-    if (!row) throw notFound(`organization "${ref}"`);
+  /** Runs `fn` when the write transaction in progress has committed (at once outside of one); never if it rolls back. */
+  onCommit(fn: () => void): void {
+    if (this.db.inTransaction) this.afterCommit.push(fn);
+    else fn();
+  }
+
+  /**
+   * Finds an organization by its name: what clients, paths and manifests use. Never by id, whatever the name
+   * looks like: an organization named "1" is that organization, not the one whose id is 1.
+   */
+  orgByName(name: string): OrgRow {
+    const row = this.findOrg(name);
+    if (!row) throw notFound(`organization "${name}"`);
+    return row;
+  }
+
+  /** The organization by name, or undefined. */
+  findOrg(name: string): OrgRow | undefined {
+    return this.stmt('SELECT * FROM orgs WHERE name = ?').get(name) as OrgRow | undefined;
+  }
+
+  /** Finds an organization by its row id: for ids read from other rows, never for what a client sent. */
+  orgById(id: number): OrgRow {
+    const row = this.stmt('SELECT * FROM orgs WHERE id = ?').get(id) as OrgRow | undefined;
+    if (!row) throw notFound(`organization ${id}`);
     return row;
   }
 
@@ -88,12 +137,16 @@ export class Context {
     return role;
   }
 
-  /** Records a change and moves the organization's state version on. Call inside the change's transaction. */
-  audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}): void {
+  /**
+   * Records a change and moves the organization's state version on (unless it changed nothing the
+   * organization's state holds). `orgId` null: a platform-wide entry (tokens, settings), read by superusers.
+   * Call inside the change's transaction.
+   */
+  audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}, opts: { bumpVersion?: boolean } = {}): void {
     const now = this.now();
     this
       .stmt('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
       .run(orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details));
-    if (orgId !== null) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
+    if (orgId !== null && opts.bumpVersion !== false) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
   }
 }

@@ -32,7 +32,7 @@ export class Groups {
 
   list(actor: Actor, ref: string): { items: GroupView[]; stateVersion: number } {
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'see groups');
       const rows = this.ctx.stmt('SELECT * FROM groups WHERE org_id = ? ORDER BY name').all(org.id) as GroupRow[];
       return { items: rows.map((g) => this.view(g)), stateVersion: org.version };
@@ -43,7 +43,7 @@ export class Groups {
     const name = checkName(body.name);
     const description = checkDescription(body.description ?? '');
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'create groups');
       this.unused(org, name);
       this.ctx.stmt('INSERT INTO groups (org_id, name, description, created_at) VALUES (?, ?, ?, ?)').run(org.id, name, description, this.ctx.now());
@@ -57,7 +57,7 @@ export class Groups {
     const name = body.name === undefined ? undefined : checkName(body.name);
     const description = body.description === undefined ? undefined : checkDescription(body.description);
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'change groups');
       const group = this.group(org, groupName);
       const changes: Record<string, unknown> = {};
@@ -77,7 +77,7 @@ export class Groups {
 
   delete(actor: Actor, ref: string, groupName: string): void {
     this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'delete groups');
       const group = this.group(org, groupName);
       const members = this.memberEmails(group.id);
@@ -93,7 +93,7 @@ export class Groups {
    */
   setMembers(actor: Actor, ref: string, groupName: string, rawEmails: string[]): GroupView {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'change group members');
       const group = this.group(org, groupName);
       const emails = [...new Set(rawEmails.map(normalizeEmail))];

@@ -1,31 +1,35 @@
-import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
-import { hashToken, newToken } from '../crypto.js';
-import type { Actor, Context, OrgRow, Role } from './context.js';
+import { emailProblem, normalizeEmail } from '../../model/email.js';
+import { quote } from '../../util/quote.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import type { Actor, Context, OrgRow, Role, UserRow } from './context.js';
 
-export interface UserRow {
-  id: number;
-  email: string;
-  first_name: string;
-  last_name: string;
-  description: string;
-  superuser: number;
-  active_org_id: number | null;
-  created_at: number;
-  last_connection_at: number | null;
-}
+export type { UserRow };
+import { Tokens, type Scope, type TokenView } from './tokens.js';
+
 
 /** Organization names are URL- and manifest-safe slugs (metadata.name of an Organization). */
 export const ORG_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** How often a user's last connection is written: reads must not each cost a write. */
-const CONNECTION_RESOLUTION_MS = 60_000;
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+export { normalizeEmail };
+
+/**
+ * An address a person or invite is created with, checked by the rule `orgctl validate` applies (NFC, no
+ * control or invisible characters, one script per part) and returned normalised; a 400 naming `field` if
+ * it breaks the rule. Surrounding spaces are allowed and dropped, as everywhere in the API.
+ */
+export function validEmail(raw: string, field = 'email'): string {
+  const problem = emailProblem(raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''));
+  if (problem) throw badRequest(`invalid email address ${quote(raw)}: ${problem}`, field);
+  return normalizeEmail(raw);
 }
 
 /** Users, their personal "Untitled Organization", tokens, and the active organization. */
 export class Identity {
-  constructor(private readonly ctx: Context) {}
+  readonly tokens: Tokens;
+
+  constructor(private readonly ctx: Context) {
+    this.tokens = new Tokens(ctx, this);
+  }
 
   userByEmail(email: string): UserRow | undefined {
     return this.ctx.stmt('SELECT * FROM users WHERE email = ?').get(normalizeEmail(email)) as UserRow | undefined;
@@ -49,7 +53,7 @@ export class Identity {
       .run(orgId, creator.email, creator.id, 'owner', now);
     this.ctx.stmt('UPDATE users SET active_org_id = COALESCE(active_org_id, ?) WHERE id = ?').run(orgId, creator.id);
     this.ctx.audit(orgId, creator.email, 'org.create', name, { displayName, plan });
-    return this.ctx.org(orgId);
+    return this.ctx.orgById(orgId);
   }
 
   /**
@@ -84,7 +88,7 @@ export class Identity {
 
   /** Creates a user (with their own Untitled Organization) unless they exist. Inside a write transaction. */
   ensureUser(email: string, profile: { firstName?: string; lastName?: string; description?: string } = {}, superuser = false): UserRow {
-    const normalized = normalizeEmail(email);
+    const normalized = validEmail(email);
     const existing = this.userByEmail(normalized);
     if (existing) {
       if (superuser && !existing.superuser) this.ctx.stmt('UPDATE users SET superuser = 1 WHERE id = ?').run(existing.id);
@@ -96,37 +100,21 @@ export class Identity {
     return this.userById(Number(info.lastInsertRowid));
   }
 
-  /** A new bearer token for a user (created if needed); returns the token, which is never stored. */
-  createToken(email: string, name: string, opts: { superuser?: boolean } = {}): { token: string; user: UserRow } {
-    return this.ctx.write(() => {
-      const user = this.ensureUser(email, {}, opts.superuser ?? false);
-      this.ensureHasOrganization(user.id);
-      const token = newToken('orgctl');
-      this.ctx
-        .stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)')
-        .run(user.id, name, hashToken(token), this.ctx.now());
-      return { token, user: this.userById(user.id) };
-    });
+  /**
+   * A new bearer token for a user (created if needed); returns the token, which is never stored. Write scope
+   * and the server's default expiry unless `opts` say otherwise (see Tokens.create).
+   */
+  createToken(
+    email: string,
+    name: string,
+    opts: { superuser?: boolean; scope?: Scope; expiresInMs?: number | null; by?: string } = {},
+  ): { token: string; user: UserRow; view: TokenView } {
+    return this.tokens.create({ user: email, name, ...opts, by: opts.by ?? 'platform' });
   }
 
-  /** Resolves a bearer token to its user, recording the connection (at most once a minute). */
+  /** Resolves a bearer token to its user and scope (see Tokens.authenticate). */
   authenticate(token: string | undefined): Actor {
-    if (!token) throw unauthorized();
-    const row = this.ctx
-      .stmt(
-        `SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.superuser, u.last_connection_at
-         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL`,
-      )
-      .get(hashToken(token)) as
-      | { token_id: number; last_used_at: number | null; id: number; email: string; superuser: number; last_connection_at: number | null }
-      | undefined;
-    if (!row) throw unauthorized();
-    const now = this.ctx.now();
-    if (row.last_connection_at === null || now - row.last_connection_at >= CONNECTION_RESOLUTION_MS) {
-      this.ctx.stmt('UPDATE users SET last_connection_at = ? WHERE id = ?').run(now, row.id);
-      this.ctx.stmt('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.token_id);
-    }
-    return { id: row.id, email: row.email, superuser: row.superuser === 1 };
+    return this.tokens.authenticate(token);
   }
 
   /**
@@ -141,8 +129,7 @@ export class Identity {
       }
       const user = this.ensureUser(opts.ownerEmail, {}, true);
       const org = this.insertOrg(user, opts.org, opts.displayName ?? opts.org, opts.plan ?? 'freemium');
-      const token = newToken('orgctl');
-      this.ctx.stmt('INSERT INTO tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)').run(user.id, 'init', hashToken(token), this.ctx.now());
+      const { token } = this.tokens.create({ user: user.email, name: 'init', expiresInMs: null, by: user.email });
       return { token, org, user: this.userById(user.id) };
     });
   }
@@ -152,11 +139,12 @@ export class Identity {
     const orgs = this.ctx
       .stmt('SELECT o.name, o.display_name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name')
       .all(actor.id) as { name: string; display_name: string; role: Role }[];
-    const active = user.active_org_id === null ? null : this.ctx.org(user.active_org_id).name;
+    const active = user.active_org_id === null ? null : this.ctx.orgById(user.active_org_id).name;
     return {
       email: user.email,
       firstName: user.first_name,
       lastName: user.last_name,
+      description: user.description,
       superuser: user.superuser === 1,
       activeOrganization: active,
       organizations: orgs.map((o) => ({ name: o.name, displayName: o.display_name, role: o.role })),
@@ -164,10 +152,39 @@ export class Identity {
   }
 
   setActiveOrganization(actor: Actor, orgRef: string): MeView {
+    return this.updateMe(actor, { activeOrganization: orgRef });
+  }
+
+  /**
+   * The caller changes their own settings: the active organization, and their profile. A profile belongs to
+   * its person: only they change it here. Organizations keep their own copy of what they set (members PATCH),
+   * so the change shows in every organization of theirs that set nothing for that field, and is recorded in
+   * the audit log of each of those (and nowhere else).
+   */
+  updateMe(actor: Actor, body: { activeOrganization?: string; firstName?: string; lastName?: string; description?: string }): MeView {
     this.ctx.write(() => {
-      const org = this.ctx.org(orgRef);
-      if (!this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${orgRef}"`);
-      this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
+      if (body.activeOrganization !== undefined) {
+        const org = this.ctx.findOrg(body.activeOrganization);
+        if (!org || !this.ctx.roleIn(org.id, actor.id)) throw notFound(`organization "${body.activeOrganization}"`);
+        this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, actor.id);
+      }
+      const user = this.userById(actor.id);
+      const fields = (
+        [
+          ['first_name', body.firstName, user.first_name],
+          ['last_name', body.lastName, user.last_name],
+          ['description', body.description, user.description],
+        ] as const
+      ).filter(([, v, old]) => v !== undefined && v !== old);
+      if (fields.length === 0) return;
+      for (const [col, v] of fields) this.ctx.stmt(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, actor.id);
+      const memberships = this.ctx
+        .stmt('SELECT org_id, email, first_name, last_name, description FROM memberships WHERE user_id = ? ORDER BY org_id')
+        .all(actor.id) as { org_id: number; email: string; first_name: string | null; last_name: string | null; description: string | null }[];
+      for (const m of memberships) {
+        const shown = fields.filter(([col]) => m[col] === null).map(([col]) => col);
+        if (shown.length) this.ctx.audit(m.org_id, actor, 'member.profile', m.email, { fields: shown, by: 'self' });
+      }
     });
     return this.me(actor);
   }
@@ -175,8 +192,10 @@ export class Identity {
 
 export interface MeView {
   email: string;
+  /** The person's own profile; organizations may show their own copy (see members). */
   firstName: string;
   lastName: string;
+  description: string;
   superuser: boolean;
   activeOrganization: string | null;
   organizations: { name: string; displayName: string; role: Role }[];

@@ -42,7 +42,7 @@ export class Integrations {
 
   list(actor: Actor, ref: string): { items: IntegrationView[]; stateVersion: number } {
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list integrations');
       const rows = this.ctx.stmt('SELECT * FROM integrations WHERE org_id = ? ORDER BY name').all(org.id) as IntegrationRow[];
       return { items: rows.map((r) => this.view(r)), stateVersion: org.version };
@@ -50,7 +50,7 @@ export class Integrations {
   }
 
   get(actor: Actor, ref: string, name: string): IntegrationView {
-    const org = this.ctx.org(ref);
+    const org = this.ctx.orgByName(ref);
     this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'see integrations');
     return this.view(this.row(org, name));
   }
@@ -61,7 +61,7 @@ export class Integrations {
     body: { name: string; type: IntegrationType; options?: Record<string, unknown>; credentials?: Record<string, string> },
   ): IntegrationView {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'create integrations');
       if (this.ctx.stmt('SELECT 1 FROM integrations WHERE org_id = ? AND name = ?').get(org.id, body.name)) {
         throw conflict('already_exists', `integration "${body.name}" already exists in "${org.name}"`);
@@ -81,7 +81,7 @@ export class Integrations {
 
   update(actor: Actor, ref: string, name: string, body: { options?: Record<string, unknown>; credentials?: Record<string, string> }): IntegrationView {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'change integrations');
       const row = this.row(org, name);
       const changed: string[] = [];
@@ -104,7 +104,7 @@ export class Integrations {
 
   delete(actor: Actor, ref: string, name: string): void {
     this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'delete integrations');
       const row = this.row(org, name);
       this.ctx.stmt('DELETE FROM integrations WHERE id = ?').run(row.id);

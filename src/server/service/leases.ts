@@ -42,7 +42,7 @@ export class Leases {
   /** Who may lock: owners and admins of an existing organization; anyone for a name not taken yet. */
   private mayLock(org: string, actor: Actor): void {
     const row = this.ctx.stmt('SELECT * FROM orgs WHERE name = ?').get(org);
-    if (row) this.ctx.require(this.ctx.org(org), actor, ['owner', 'admin'], 'lock the organization');
+    if (row) this.ctx.require(this.ctx.orgByName(org), actor, ['owner', 'admin'], 'lock the organization');
   }
 
   private ttl(ttlMs: number): number {

@@ -2,9 +2,17 @@ import { hashToken, newToken } from '../crypto.js';
 import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
-import { normalizeEmail, type Identity } from './identity.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { normalizeEmail, validEmail, type Identity } from './identity.js';
 
 export const DEFAULT_INVITE_EXPIRY_DAYS = 7;
+
+/**
+ * The profile as an organization shows it (`m` a membership, `u` its user): what the organization set, else
+ * the person's own.
+ */
+export const SHOWN_PROFILE =
+  'COALESCE(m.first_name, u.first_name) AS first_name, COALESCE(m.last_name, u.last_name) AS last_name, COALESCE(m.description, u.description) AS description';
 const DAY_MS = 86_400_000;
 
 export interface MemberView {
@@ -35,6 +43,16 @@ export interface InviteView {
   lastSentAt: string;
   createdBy: string;
 }
+
+/** An invite mail: the link (`token`) is handed over once and kept nowhere by the platform. */
+export interface InviteMail {
+  to: string;
+  organization: string;
+  inviteId: number;
+  token: string;
+}
+/** Delivers invite mail (an SMTP client in a deployment; a mailbox in memory in tests). */
+export type Mailer = (mail: InviteMail) => void;
 
 export interface Page<T> {
   items: T[];
@@ -87,15 +105,6 @@ interface InviteRow {
 
 const iso = isoTime;
 
-export function decodeCursor(cursor: string | undefined): string {
-  if (!cursor) return '';
-  try {
-    return Buffer.from(cursor, 'base64url').toString('utf8');
-  } catch {
-    throw badRequest('invalid cursor', 'cursor');
-  }
-}
-export const encodeCursor = (key: string) => Buffer.from(key, 'utf8').toString('base64url');
 
 /**
  * Members and invites of an organization, with the platforms' rules: owners and admins manage people; only
@@ -107,6 +116,7 @@ export class Members {
     private readonly ctx: Context,
     private readonly identity: Identity,
     private readonly inviteExpiryDays: number = DEFAULT_INVITE_EXPIRY_DAYS,
+    private readonly mailer?: Mailer,
   ) {}
 
   // ---- reading ----------------------------------------------------------------------------------------
@@ -115,12 +125,12 @@ export class Members {
     const limit = opts.limit ?? 100;
     // One read transaction: the page and the version come from the same snapshot.
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list members');
-      const after = decodeCursor(opts.cursor);
+      const after = decodeCursor('members', opts.cursor, (key) => key.length > 0);
       const rows = this.ctx
         .rawStmt(
-          `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+          `SELECT m.email, m.role, m.joined_at, m.user_id, ${SHOWN_PROFILE}, u.last_connection_at
            FROM memberships m JOIN users u ON u.id = m.user_id
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
@@ -151,17 +161,17 @@ export class Members {
           lastConnectionAt: r[7] === null ? null : iso(r[7]),
         };
       }
-      return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.email) : null, stateVersion: org.version };
+      return { items, nextCursor: more ? encodeCursor('members', items[items.length - 1]!.email) : null, stateVersion: org.version };
     })();
   }
 
   listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open' } = {}): Page<InviteView> {
     const limit = opts.limit ?? 100;
     return this.ctx.db.transaction(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       this.ctx.require(org, actor, ['owner', 'admin'], 'list invites');
       const now = this.ctx.now();
-      const [after, afterId] = splitInviteCursor(decodeCursor(opts.cursor));
+      const [after, afterId] = splitInviteCursor(decodeCursor('invites', opts.cursor, (key) => /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key)));
       let where = '';
       const args: unknown[] = [org.id, after, after, afterId];
       switch (opts.status) {
@@ -192,7 +202,7 @@ export class Members {
       const last = page[page.length - 1];
       return {
         items: page.map((r) => this.inviteView(r)),
-        nextCursor: more && last ? encodeCursor(`${last.email}\u0000${last.id}`) : null,
+        nextCursor: more && last ? encodeCursor('invites', `${last.email}\u0000${last.id}`) : null,
         stateVersion: org.version,
       };
     })();
@@ -226,14 +236,14 @@ export class Members {
   /** Invites many people in one transaction; each email gets its own result. */
   invite(actor: Actor, ref: string, requests: InviteRequest[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
       return requests.map((req) => this.each(req.email, () => this.inviteOne(actor, role, org, req, opts.expiresInDays)));
     });
   }
 
   private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
-    const email = normalizeEmail(req.email);
+    const email = validEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
     if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
       throw conflict('already_member', `${email} is already a member of "${org.name}"`);
@@ -254,7 +264,7 @@ export class Members {
       )
       .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), hashToken(token), expires, actor.id, now, now, now);
     const id = Number(info.lastInsertRowid);
-    this.send(org.id, id, email, token);
+    this.send(org, id, email, token);
     this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
     return this.inviteView(this.inviteById(id));
   }
@@ -265,7 +275,7 @@ export class Members {
    */
   resend(actor: Actor, ref: string, requests: ({ email: string } & Partial<Omit<InviteRequest, 'email'>>)[], opts: { expiresInDays?: number } = {}): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
       return requests.map((req) =>
         this.each(req.email, () => {
@@ -294,7 +304,7 @@ export class Members {
               now,
               inv.id,
             );
-          this.send(org.id, inv.id, email, token);
+          this.send(org, inv.id, email, token);
           this.ctx.audit(org.id, actor, 'invite.resend', email, { inviteId: inv.id, role, ...(role !== inv.role ? { previousRole: inv.role } : {}) });
           return this.inviteView(this.inviteById(inv.id));
         }),
@@ -304,7 +314,7 @@ export class Members {
 
   cancel(actor: Actor, ref: string, emails: string[]): BatchResult<InviteView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'cancel invites');
       return emails.map((raw) =>
         this.each(raw, () => {
@@ -332,9 +342,16 @@ export class Members {
   /** Accepting on someone's behalf: the platform operator (superuser), or the invited person themselves. */
   acceptByEmail(actor: Actor, ref: string, rawEmail: string): { organization: string; email: string; role: Role } {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
       const email = normalizeEmail(rawEmail);
-      if (!actor.superuser && actor.email !== email) throw forbidden('only the invited person or a platform superuser may accept an invite');
+      const org = this.ctx.findOrg(ref);
+      // Someone outside the organization gets one answer whether or not it exists, and whether or not there
+      // is an invite they may not accept: this route must not tell which organizations exist.
+      const none = () => notFound(`invite for ${email} in "${ref}"`);
+      if (!actor.superuser && actor.email !== email) {
+        if (org && this.ctx.roleIn(org.id, actor.id)) throw forbidden('only the invited person or a platform superuser may accept an invite');
+        throw none();
+      }
+      if (!org) throw none();
       const inv = this.openInvite(org.id, email);
       if (inv) return this.accept(inv);
       // No open invite: say why, as accepting by link does (a cancelled or used invite is a 409).
@@ -342,20 +359,21 @@ export class Members {
         .stmt('SELECT * FROM invites WHERE org_id = ? AND email = ? ORDER BY id DESC LIMIT 1')
         .get(org.id, email) as InviteRow | undefined;
       if (latest) return this.accept(latest);
-      throw notFound(`invite for ${email} in "${org.name}"`);
+      throw none();
     });
   }
 
   private accept(inv: InviteRow): { organization: string; email: string; role: Role } {
-    const org = this.ctx.org(inv.org_id);
+    const org = this.ctx.orgById(inv.org_id);
     if (inv.status !== 'pending') throw conflict(`invite_${inv.status}`, `this invite was ${inv.status}`);
     const now = this.ctx.now();
     if (inv.expires_at <= now) throw new ApiError(410, 'invite_expired', 'this invite has expired; ask for it to be resent');
-    const user = this.identity.ensureUser(inv.email, { firstName: inv.first_name, lastName: inv.last_name, description: inv.description });
+    // The profile an invite carries is the inviting organization's view of the person, not their own profile.
+    const user = this.identity.ensureUser(inv.email);
     if (!this.ctx.roleIn(org.id, user.id)) {
       this.ctx
-        .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at) VALUES (?, ?, ?, ?, ?)')
-        .run(org.id, user.email, user.id, inv.role, now);
+        .stmt('INSERT INTO memberships (org_id, email, user_id, role, joined_at, first_name, last_name, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(org.id, user.email, user.id, inv.role, now, inv.first_name || null, inv.last_name || null, inv.description || null);
     }
     for (const p of JSON.parse(inv.projects) as { projectId: number; role: string }[]) {
       const exists = this.ctx.stmt('SELECT 1 FROM projects WHERE id = ? AND org_id = ?').get(p.projectId, org.id);
@@ -371,13 +389,13 @@ export class Members {
     return { organization: org.name, email: inv.email, role: inv.role };
   }
 
-  /** The platform's sent mail for an address (superusers only): how demos and tests receive invite links. */
-  outbox(actor: Actor, rawEmail: string): { at: string; organization: string; inviteId: number; token: string }[] {
+  /** The platform's sent mail for an address (superusers only): what was sent, when, to whom; never the link. */
+  outbox(actor: Actor, rawEmail: string): { at: string; to: string; organization: string; inviteId: number }[] {
     if (!actor.superuser) throw forbidden('only a platform superuser may read the outbox');
     const rows = this.ctx
-      .stmt('SELECT x.at, o.name, x.invite_id, x.token FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
-      .all(normalizeEmail(rawEmail)) as { at: number; name: string; invite_id: number; token: string }[];
-    return rows.map((r) => ({ at: iso(r.at), organization: r.name, inviteId: r.invite_id, token: r.token }));
+      .stmt('SELECT x.at, x.to_email, o.name, x.invite_id FROM outbox x JOIN orgs o ON o.id = x.org_id WHERE x.to_email = ? ORDER BY x.id')
+      .all(normalizeEmail(rawEmail)) as { at: number; to_email: string; name: string; invite_id: number }[];
+    return rows.map((r) => ({ at: iso(r.at), to: r.to_email, organization: r.name, inviteId: r.invite_id }));
   }
 
   // ---- members ----------------------------------------------------------------------------------------
@@ -385,7 +403,7 @@ export class Members {
   /** Changes roles and profiles of many members in one transaction. */
   update(actor: Actor, ref: string, updates: MemberUpdate[]): BatchResult<MemberView>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'change members');
       return updates.map((u) =>
         this.each(u.email, () => {
@@ -408,7 +426,8 @@ export class Members {
           const changed = profile.filter(([, v, old]) => v !== undefined && v !== old);
           if (changed.length) {
             if (target.role === 'owner' && actorRole !== 'owner') throw forbidden('an admin may not change an owner');
-            for (const [col, v] of changed) this.ctx.stmt(`UPDATE users SET ${col} = ? WHERE id = ?`).run(v, target.user_id);
+            // The organization's own copy: the person's profile, and what other organizations show, stay as they are.
+            for (const [col, v] of changed) this.ctx.stmt(`UPDATE memberships SET ${col} = ? WHERE org_id = ? AND email = ?`).run(v, org.id, email);
             this.ctx.audit(org.id, actor, 'member.profile', email, { fields: changed.map(([c]) => c) });
           }
           return this.memberView(org, email);
@@ -420,7 +439,7 @@ export class Members {
   /** Removes many members in one transaction. Anyone may remove themselves (but the creator). */
   remove(actor: Actor, ref: string, emails: string[]): BatchResult<{ email: string }>[] {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const actorRole = actor.superuser ? 'owner' : this.ctx.roleIn(org.id, actor.id);
       if (!actorRole) throw notFound(`organization "${org.name}"`);
       return emails.map((raw) =>
@@ -462,7 +481,7 @@ export class Members {
   private member(org: OrgRow, email: string) {
     const row = this.ctx
       .stmt(
-        `SELECT m.role, m.user_id, u.first_name, u.last_name, u.description FROM memberships m JOIN users u ON u.id = m.user_id
+        `SELECT m.role, m.user_id, ${SHOWN_PROFILE} FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = ? AND m.email = ?`,
       )
       .get(org.id, email) as { role: Role; user_id: number; first_name: string; last_name: string; description: string } | undefined;
@@ -473,7 +492,7 @@ export class Members {
   private memberView(org: OrgRow, email: string): MemberView {
     const r = this.ctx
       .stmt(
-        `SELECT m.email, m.role, m.joined_at, m.user_id, u.first_name, u.last_name, u.description, u.last_connection_at
+        `SELECT m.email, m.role, m.joined_at, m.user_id, ${SHOWN_PROFILE}, u.last_connection_at
          FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND m.email = ?`,
       )
       .get(org.id, email) as {
@@ -521,13 +540,26 @@ export class Members {
     });
   }
 
-  private send(orgId: number, inviteId: number, email: string, token: string): void {
-    this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id, token) VALUES (?, ?, ?, ?, ?)').run(this.ctx.now(), email, orgId, inviteId, token);
+  /**
+   * Mails an invite link: the outbox records that it was sent (never the link, a bearer credential stored
+   * only hashed), and the mailer gets the link once the write has committed. Without a mailer the link goes
+   * nowhere: the invitee accepts by email, authenticated as themselves.
+   */
+  private send(org: OrgRow, inviteId: number, email: string, token: string): void {
+    const info = this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES (?, ?, ?, ?)').run(this.ctx.now(), email, org.id, inviteId);
+    const mailer = this.mailer;
+    if (!mailer) return;
+    const outboxId = Number(info.lastInsertRowid);
+    this.ctx.onCommit(() => {
+      // A batch item that failed was rolled back to its savepoint, its mail with it: send only what is recorded.
+      if (this.ctx.stmt('SELECT 1 FROM outbox WHERE id = ?').get(outboxId)) mailer({ to: email, organization: org.name, inviteId, token });
+    });
   }
 }
 
+/** The email and id an invites cursor holds (decodeCursor checked its shape); ['', 0] for the first page. */
 function splitInviteCursor(raw: string): [string, number] {
   if (!raw) return ['', 0];
   const i = raw.lastIndexOf('\u0000');
-  return i === -1 ? [raw, 0] : [raw.slice(0, i), Number(raw.slice(i + 1)) || 0];
+  return [raw.slice(0, i), Number(raw.slice(i + 1))];
 }

@@ -1,6 +1,6 @@
 import { badRequest, conflict, forbidden } from '../errors.js';
 import type { Actor, Context, OrgRow } from './context.js';
-import { ORG_NAME, type Identity } from './identity.js';
+import { normalizeEmail, ORG_NAME, type Identity } from './identity.js';
 
 /** How long a cache takes to become ready after `apply` (platform time, so tests move the clock). */
 export const CACHE_READY_MS = 5_000;
@@ -57,7 +57,7 @@ export class Orgs {
   }
 
   get(actor: Actor, ref: string): OrgView {
-    const org = this.ctx.org(ref);
+    const org = this.ctx.orgByName(ref);
     this.ctx.require(org, actor, ['owner', 'admin', 'member', 'worker'], 'see the organization');
     return this.view(org);
   }
@@ -84,7 +84,7 @@ export class Orgs {
         throw conflict('already_exists', `organization "${body.name}" already exists`);
       }
       let creator: { id: number; email: string } = actor;
-      if (body.creator !== undefined && body.creator.trim().toLowerCase() !== actor.email) {
+      if (body.creator !== undefined && normalizeEmail(body.creator) !== actor.email) {
         if (!actor.superuser) throw forbidden('only a platform superuser may create an organization for someone else');
         creator = this.identity.ensureUser(body.creator);
       }
@@ -96,7 +96,7 @@ export class Orgs {
 
   update(actor: Actor, ref: string, body: OrgUpdate): OrgView {
     return this.ctx.write(() => {
-      const org = this.ctx.org(ref);
+      const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'change the organization');
       const now = this.ctx.now();
       if (body.displayName !== undefined && body.displayName !== org.display_name) {
@@ -120,7 +120,7 @@ export class Orgs {
           this.ctx.audit(org.id, actor, 'org.cache.destroy', org.name);
         }
       }
-      return this.view(this.ctx.org(org.id));
+      return this.view(this.ctx.orgById(org.id));
     });
   }
 }

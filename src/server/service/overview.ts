@@ -84,7 +84,7 @@ export class Overview {
              FROM tasks t JOIN projects p ON p.id = t.project_id
              WHERE p.org_id = @org AND t.assignee_id IS NOT NULL GROUP BY t.assignee_id
            )
-           SELECT m.email, m.role, u.first_name, u.last_name, u.last_connection_at,
+           SELECT m.email, m.role, COALESCE(m.first_name, u.first_name), COALESCE(m.last_name, u.last_name), u.last_connection_at,
                   COALESCE(pm.n, 0), COALESCE(ta.assigned, 0), COALESCE(ta.completed, 0)
            FROM memberships m JOIN users u ON u.id = m.user_id
            LEFT JOIN pm ON pm.user_id = m.user_id LEFT JOIN ta ON ta.user_id = m.user_id
@@ -117,7 +117,7 @@ export class Overview {
   }
 
   private readable(actor: Actor, ref: string): OrgRow {
-    const org = this.ctx.org(ref);
+    const org = this.ctx.orgByName(ref);
     this.ctx.require(org, actor, ['owner', 'admin'], 'see organization statistics');
     return org;
   }

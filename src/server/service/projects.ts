@@ -146,11 +146,11 @@ export class Projects {
     return this.ctx.write(() => {
       let org: OrgRow;
       if (body.organization !== undefined) {
-        org = this.ctx.org(body.organization);
+        org = this.ctx.orgByName(body.organization);
       } else {
         const active = this.identity.userById(actor.id).active_org_id;
         if (active === null) throw badRequest('you have no active organization; name one in "organization"', 'organization');
-        org = this.ctx.org(active);
+        org = this.ctx.orgById(active);
       }
       this.ctx.require(org, actor, ['owner', 'admin'], `create projects in "${org.name}"`);
       if (this.ctx.stmt('SELECT 1 FROM projects WHERE org_id = ? AND name = ?').get(org.id, name)) {
@@ -174,8 +174,8 @@ export class Projects {
   setPayingOrganization(actor: Actor, projectId: number, orgRef: string): ProjectDetail {
     return this.ctx.write(() => {
       const project = this.visible(actor, projectId);
-      const owning = this.ctx.org(project.org_id);
-      const target = this.ctx.org(orgRef);
+      const owning = this.ctx.orgById(project.org_id);
+      const target = this.ctx.orgByName(orgRef);
       if (target.id === owning.id) {
         if (!this.isOrgAdmin(actor, owning.id)) {
           throw forbidden(`only an owner or admin of "${owning.name}" may set project "${project.name}" back under its own account`);
@@ -191,7 +191,7 @@ export class Projects {
         }
       }
       if (project.paying_org_id !== target.id) {
-        const previous = this.ctx.org(project.paying_org_id);
+        const previous = this.ctx.orgById(project.paying_org_id);
         this.ctx.stmt('UPDATE projects SET paying_org_id = ? WHERE id = ?').run(target.id, project.id);
         const details = { projectId: project.id, organization: owning.name, from: previous.name, to: target.name };
         for (const orgId of new Set([owning.id, previous.id, target.id])) this.ctx.audit(orgId, actor, 'project.paying', project.name, details);
@@ -212,7 +212,7 @@ export class Projects {
       const user = this.identity.userByEmail(email);
       if (!user) throw notFound(`user ${email} (invite them to the organization instead)`);
       if (!this.ctx.roleIn(project.org_id, user.id) && !this.mayBringOutsider(actor, project, user.id)) {
-        const owning = this.ctx.org(project.org_id);
+        const owning = this.ctx.orgById(project.org_id);
         throw forbidden(
           `${email} is not a member of "${owning.name}": only an owner or admin of "${owning.name}", or a project manager who administers an organization ${email} belongs to, may add them`,
         );
@@ -331,7 +331,7 @@ export class Projects {
     if (actor.superuser || this.isOrgAdmin(actor, project.org_id)) return;
     const role = this.projectRole(project.id, actor.id);
     if (role === 'manager') return;
-    const org = this.ctx.org(project.org_id);
+    const org = this.ctx.orgById(project.org_id);
     throw forbidden(`a project ${role ?? 'member'} may not ${action} (needs project manager, or owner or admin of "${org.name}")`);
   }
 
@@ -369,8 +369,8 @@ export class Projects {
     return {
       id: r.id,
       name: r.name,
-      organization: this.ctx.org(r.org_id).name,
-      payingOrganization: this.ctx.org(r.paying_org_id).name,
+      organization: this.ctx.orgById(r.org_id).name,
+      payingOrganization: this.ctx.orgById(r.paying_org_id).name,
       createdBy: this.identity.userById(r.created_by).email,
       createdAt: iso(r.created_at),
       myRole: this.projectRole(r.id, actor.id) ?? null,
@@ -386,13 +386,20 @@ export class Projects {
   }
 
   private memberView(project: ProjectRow, userId: number): ProjectMemberView {
-    const u = this.identity.userById(userId);
+    // Names as the project's organization shows them (its own copy, else the person's); a person from another
+    // organization shows their own.
+    const u = this.ctx
+      .stmt(
+        `SELECT u.email, COALESCE(m.first_name, u.first_name) AS first_name, COALESCE(m.last_name, u.last_name) AS last_name, m.role
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = ? WHERE u.id = ?`,
+      )
+      .get(project.org_id, userId) as { email: string; first_name: string; last_name: string; role: string | null };
     return {
       email: u.email,
       role: this.projectRole(project.id, userId)!,
       firstName: u.first_name,
       lastName: u.last_name,
-      external: this.ctx.roleIn(project.org_id, userId) === undefined,
+      external: u.role === null,
     };
   }
 
