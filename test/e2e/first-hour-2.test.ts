@@ -124,3 +124,33 @@ describe('what a plan shows', () => {
     expect(r.stdout).toContain('~ update-integration arch (aws-cross) options.bucket: "old" -> "new"');
   });
 });
+
+describe('the platform\'s own commands', () => {
+  it('token create says when it made an "Untitled Organization", needs an existing database, and takes only email addresses', async () => {
+    const dir = tempDir();
+    expect((await orgctl(['platform', 'init', '--db', 'p.db', '--org', 'acme', '--owner', 'root@acme.example'], { cwd: dir })).code).toBe(0);
+    const bot = await orgctl(['platform', 'token', 'create', '--db', 'p.db', '--user', 'bot@ci.example'], { cwd: dir });
+    expect(bot.code, bot.stderr).toBe(0);
+    // Nobody may be in no organization (the platform's rule): one is made, and said.
+    expect(bot.stderr).toMatch(/note: bot@ci\.example was in no organization; the platform made "untitled-\d+" \(Untitled Organization\) for them/);
+    const again = await orgctl(['platform', 'token', 'create', '--db', 'p.db', '--user', 'bot@ci.example'], { cwd: dir });
+    expect(again.stderr).not.toContain('Untitled');
+
+    const missing = await orgctl(['platform', 'token', 'create', '--db', 'typo.db', '--user', 'bot@ci.example'], { cwd: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no platform database at typo.db: create one with orgctl platform init --db typo.db');
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(dir, 'typo.db'))).toBe(false);
+    expect(existsSync(join(dir, 'typo.db.key'))).toBe(false);
+
+    for (const args of [
+      ['platform', 'token', 'create', '--db', 'p.db', '--user', 'not-an-email'],
+      ['platform', 'init', '--db', 'q.db', '--org', 'beta', '--owner', 'root'],
+    ]) {
+      const r = await orgctl(args, { cwd: dir });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/must be an email address: "(not-an-email|root)" has no "@"/);
+    }
+    expect(existsSync(join(dir, 'q.db'))).toBe(false);
+  });
+});

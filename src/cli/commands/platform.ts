@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { unwritableReason } from '../../server/db.js';
 import { ApiError } from '../../server/errors.js';
@@ -9,6 +9,7 @@ import { DEFAULT_DB } from '../../platform/registry.js';
 import { localIdentity } from '../identity.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { bearerToken } from '../token.js';
+import { emailProblem } from '../../model/email.js';
 import { quote } from '../../util/quote.js';
 import { MAX_EXPIRY_MS, MIN_EXPIRY_MS, type Scope, type TokenView } from '../../server/service/tokens.js';
 import { parseDuration } from '../duration.js';
@@ -23,12 +24,26 @@ function dbPath(db: string | undefined, io: Io): string {
   return full;
 }
 
-function open(db: string | undefined, io: Io, inviteExpiryDays?: number): PlatformService {
+/**
+ * Opens the platform's database. Only `init` and `serve` may create one: a typo in `--db` for any other
+ * command must not leave a new, empty database (and its key) behind.
+ */
+function open(db: string | undefined, io: Io, inviteExpiryDays?: number, opts: { create?: boolean } = {}): PlatformService {
+  const file = db ?? DEFAULT_DB;
+  if (!opts.create && file !== ':memory:' && !existsSync(isAbsolute(file) ? file : join(io.cwd, file))) {
+    throw new UserError(`no platform database at ${file}: create one with orgctl platform init --db ${file}`);
+  }
   try {
     return openPlatform({ db: dbPath(db, io), env: io.env, inviteExpiryDays });
   } catch (err) {
     throw new UserError(`cannot open platform database ${db ?? DEFAULT_DB}: ${(err as Error).message}`);
   }
+}
+
+/** An address given by flag, checked with the rule the platform and validate use (never quoted raw). */
+function checkEmail(email: string, flag: string): void {
+  const problem = emailProblem(email);
+  if (problem) throw new UserError(`${flag} must be an email address: ${quote(email)} ${problem}`, ExitCode.usage);
 }
 
 function apiFailure(err: unknown): never {
@@ -64,7 +79,8 @@ export function runPlatformInit(opts: { db?: string; org: string; owner?: string
   if (opts.plan !== undefined && opts.plan !== 'freemium' && opts.plan !== 'premium') {
     throw new UserError(`--plan must be freemium or premium, not "${opts.plan}"`, ExitCode.usage);
   }
-  const platform = open(opts.db, io);
+  if (opts.owner !== undefined) checkEmail(opts.owner, '--owner');
+  const platform = open(opts.db, io, undefined, { create: true });
   try {
     const owner = opts.owner ?? localIdentity(io.env, io.cwd);
     const { token, org } = (() => {
@@ -163,10 +179,14 @@ async function rest<T>(target: { url: string; token: string }, method: 'GET' | '
 export function runTokenCreate(opts: { db?: string; user: string; name?: string; scope?: string; expiresIn?: string; superuser: boolean }, io: Io): number {
   const scope = parseScope(opts.scope);
   const expiresInMs = parseExpiresIn(opts.expiresIn);
+  checkEmail(opts.user, '--user');
   const platform = open(opts.db, io);
   try {
     const name = opts.name ?? platform.tokens.freeName(opts.user, 'cli');
-    const { token, view, user } = platform.tokens.create({ user: opts.user, name, scope, expiresInMs, superuser: opts.superuser, by: localIdentity(io.env, io.cwd) });
+    const { token, view, user, madeOrganization } = platform.tokens.create({ user: opts.user, name, scope, expiresInMs, superuser: opts.superuser, by: localIdentity(io.env, io.cwd) });
+    if (madeOrganization) {
+      io.stderr(`note: ${user.email} was in no organization; the platform made "${madeOrganization}" (Untitled Organization) for them, as it does for everyone without one\n`);
+    }
     io.stderr(
       `token "${view.name}" (id ${view.id}, scope ${view.scope}, ${view.expiresAt ? `expires ${view.expiresAt}` : 'never expires'}) created for ${user.email}${user.superuser ? ' (superuser)' : ''}; it is shown once\n`,
     );
@@ -266,7 +286,7 @@ export async function runServe(
   } catch (err) {
     throw new UserError((err as Error).message, ExitCode.usage);
   }
-  const platform = open(opts.db, io, parseIntOption(opts.inviteExpiryDays, 'invite-expiry-days', 1, 365));
+  const platform = open(opts.db, io, parseIntOption(opts.inviteExpiryDays, 'invite-expiry-days', 1, 365), { create: true });
   // A read-only database would serve reads and fail every write: refuse to start instead, saying why.
   const readOnly = unwritableReason(platform.db);
   if (readOnly) {

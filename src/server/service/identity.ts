@@ -60,14 +60,14 @@ export class Identity {
    * Nobody may belong to no organization: a user left without one gets a new "Untitled Organization"
    * (as Ango Hub does), owned and created by them, and it becomes their active one.
    */
-  ensureHasOrganization(userId: number): void {
+  ensureHasOrganization(userId: number): string | undefined {
     const count = (this.ctx.stmt('SELECT COUNT(*) AS n FROM memberships WHERE user_id = ?').get(userId) as { n: number }).n;
     const user = this.userById(userId);
     if (count === 0) {
       const name = this.freeOrgName(`untitled-${user.id}`);
       const org = this.insertOrg(user, name, 'Untitled Organization', 'freemium');
       this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(org.id, userId);
-      return;
+      return name;
     }
     const active = user.active_org_id;
     const stillMember = active !== null && this.ctx.roleIn(active, userId) !== undefined;
@@ -77,6 +77,7 @@ export class Identity {
       };
       this.ctx.stmt('UPDATE users SET active_org_id = ? WHERE id = ?').run(first.org_id, userId);
     }
+    return undefined;
   }
 
   private freeOrgName(base: string): string {

@@ -8,7 +8,8 @@ export interface Users {
   userByEmail(email: string): UserRow | undefined;
   userById(id: number): UserRow;
   ensureUser(email: string, profile?: { firstName?: string; lastName?: string; description?: string }, superuser?: boolean): UserRow;
-  ensureHasOrganization(userId: number): void;
+  /** Puts a user who is in no organization into a new one; returns its name when it made one. */
+  ensureHasOrganization(userId: number): string | undefined;
 }
 
 /** `read`: every GET the user's role allows, no write; `write`: everything the role allows. */
@@ -93,10 +94,17 @@ export class Tokens {
   // ---- creating and authenticating ---------------------------------------------------------------------
 
   /**
-   * A new token for a user (created, with their own organization, if new). Returns the token, which is
-   * stored only as its hash. `expiresInMs`: undefined for the server's default, null for never.
+   * A new token for a user (created if new). No user may be in no organization (the platform's rule), so one
+   * who is gets an "Untitled Organization", named in `madeOrganization` for the caller to say so. Returns
+   * the token, which is stored only as its hash. `expiresInMs`: undefined for the server's default, null for
+   * never.
    */
-  create(opts: { user: string; name: string; scope?: Scope; expiresInMs?: number | null; superuser?: boolean; by: string }): { token: string; view: TokenView; user: UserRow } {
+  create(opts: { user: string; name: string; scope?: Scope; expiresInMs?: number | null; superuser?: boolean; by: string }): {
+    token: string;
+    view: TokenView;
+    user: UserRow;
+    madeOrganization?: string;
+  } {
     const problem = tokenNameProblem(opts.name);
     if (problem) throw badRequest(`invalid token name "${opts.name}": ${problem}`, 'name');
     const scope = opts.scope ?? 'write';
@@ -104,7 +112,7 @@ export class Tokens {
     if (opts.expiresInMs !== undefined && opts.expiresInMs !== null) checkExpiry(opts.expiresInMs);
     return this.ctx.write(() => {
       const user = this.identity.ensureUser(opts.user, {}, opts.superuser ?? false);
-      this.identity.ensureHasOrganization(user.id);
+      const madeOrganization = this.identity.ensureHasOrganization(user.id);
       const now = this.ctx.now();
       if (this.liveNamed(user.id, opts.name)) {
         throw conflict('token_exists', `${user.email} already has a live token named "${opts.name}"; choose another name, or revoke that one first`, { name: opts.name });
@@ -116,7 +124,7 @@ export class Tokens {
         .run(user.id, opts.name, hashToken(token), scope, now, lifetime === null ? null : now + lifetime);
       const view = this.view(this.row(Number(info.lastInsertRowid))!);
       this.ctx.audit(null, opts.by, 'token.create', user.email, { tokenId: view.id, name: view.name, scope, expiresAt: view.expiresAt, via: 'database' });
-      return { token, view, user: this.identity.userById(user.id) };
+      return { token, view, user: this.identity.userById(user.id), ...(madeOrganization ? { madeOrganization } : {}) };
     });
   }
 
