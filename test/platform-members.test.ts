@@ -8,7 +8,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { credentialsMatch } from '../src/server/crypto.js';
 import {
   addMember,
   DAY_MS,
@@ -946,16 +945,18 @@ describe('integrations: credentials never leave, only a fingerprint', () => {
     tmp?.remove();
   });
 
-  it('create, read, list, update, audit: fingerprints only; credentialsMatch confirms them', async () => {
+  it('create, read, list, update, audit: keyed fingerprints only, shown to managers; the platform confirms values', async () => {
+    const verify = async (c: Client, name: string, credentials: Record<string, string>) => c.post(`${o}/integrations/${name}/verify-credentials`, { credentials });
     const creds = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: CANARY };
     const created = await su.post(`${o}/integrations`, { name: 'raw', type: 's3', options: { bucket: 'raw-data', region: 'eu-west-1' }, credentials: creds });
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({ name: 'raw', type: 's3', options: { bucket: 'raw-data', region: 'eu-west-1' }, createdBy: h.superEmail });
     expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'createdBy', 'credentialsFingerprint', 'id', 'name', 'options', 'type', 'updatedAt']);
     const fp1 = created.body.credentialsFingerprint as string;
-    expect(fp1).toMatch(/^hmac-sha256:[A-Za-z0-9_-]+:[0-9a-f]{64}$/);
-    expect(credentialsMatch(creds, fp1)).toBe(true);
-    expect(credentialsMatch({ ...creds, secretAccessKey: 'other' }, fp1)).toBe(false);
+    // Keyed by the platform: no published salt, so nobody can test a guessed secret against it offline.
+    expect(fp1).toMatch(/^hmac-sha256-v2:[0-9a-f]{64}$/);
+    expect((await verify(su, 'raw', creds)).body).toEqual({ match: true });
+    expect((await verify(su, 'raw', { ...creds, secretAccessKey: 'other' })).body).toEqual({ match: false });
 
     const got = await su.get(`${o}/integrations/raw`);
     expect(got.status).toBe(200);
@@ -976,8 +977,8 @@ describe('integrations: credentials never leave, only a fingerprint', () => {
     expect(upd.status, upd.text).toBe(200);
     const fp2 = upd.body.credentialsFingerprint as string;
     expect(fp2).not.toBe(fp1);
-    expect(credentialsMatch(rotated, fp2)).toBe(true);
-    expect(credentialsMatch(creds, fp2)).toBe(false);
+    expect((await verify(su, 'raw', rotated)).body).toEqual({ match: true });
+    expect((await verify(su, 'raw', creds)).body).toEqual({ match: false });
     expect((await su.get(`${o}/integrations/raw`)).body.credentialsFingerprint).toBe(fp2);
 
     // Without credentials there is no fingerprint.
@@ -986,11 +987,13 @@ describe('integrations: credentials never leave, only a fingerprint', () => {
     expect(bare.body.credentialsFingerprint).toBeNull();
     // Same name again: 409.
     expect((await su.post(`${o}/integrations`, { name: 'raw', type: 's3', credentials: { secretAccessKey: CANARY } })).status).toBe(409);
-    // A member reads them too: fingerprint only.
+    // A member reads them too, without the fingerprint, and may not ask whether values match.
     const member = await addMember(h, 'reader@acme.example', 'member');
     const asMember = await h.as(member).get(`${o}/integrations/raw`);
     seen.push(asMember.text);
-    expect(asMember.body.credentialsFingerprint).toBe(fp2);
+    expect(asMember.body.credentialsFingerprint).toBeNull();
+    expect((await h.as(member).get(`${o}/integrations`)).body.items[0].credentialsFingerprint).toBeNull();
+    expect((await verify(h.as(member), 'raw', rotated)).status).toBe(403);
 
     const audit = await su.get(`${o}/audit?limit=1000`);
     const actions = (audit.body.items as { action: string }[]).map((e) => e.action);

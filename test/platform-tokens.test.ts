@@ -47,7 +47,8 @@ describe('a read-scoped token reads everything its role allows and writes nothin
     const writes = registeredRoutes(h).filter((r) => !r.startsWith('GET '));
     expect(writes.length).toBeGreaterThan(25);
     // Accepting an invite by its link is the one write that takes no bearer token: the link is the credential.
-    const exempt = ['POST /api/v1/invites/accept'];
+    // Comparing credentials is a POST that writes nothing: a read-only token's plan needs it.
+    const exempt = ['POST /api/v1/invites/accept', 'POST /api/v1/orgs/:org/integrations/:name/verify-credentials'];
     expect(writes).toEqual(expect.arrayContaining(exempt));
     await read.get('/api/v1/me'); // its last use is recorded now, so the requests below may write nothing at all
     const values: Record<string, string> = { org: 'acme', email: enc('member@acme.example'), name: 'store', id: '1', taskId: '1' };
@@ -61,6 +62,11 @@ describe('a read-scoped token reads everything its role allows and writes nothin
       expect(r.body.error.message, route).toBe(`this token is read-only (scope "read"); ${method} ${pattern} needs a token with scope "write"`);
       expect(snapshot(h), `${route} wrote something`).toBe(before);
     }
+    // Comparing credentials is open to it, and writes nothing, Idempotency-Key and all.
+    const before = snapshot(h);
+    const compared = await read.request('POST', '/api/v1/orgs/acme/integrations/none/verify-credentials', { credentials: { a: 'b' } }, { headers: { 'idempotency-key': 'verify-1' } });
+    expect(compared.status, compared.text).toBe(404);
+    expect(snapshot(h)).toBe(before);
     // The same user's write token does write: the refusal was the scope's.
     const write = await h.su.post('/api/v1/orgs/acme/invites', { email: 'new@acme.example', role: 'member' });
     expect(write.status, write.text).toBe(201);

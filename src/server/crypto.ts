@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../model/canonical-json.js';
 
 export { canonicalJson };
@@ -14,20 +14,24 @@ export function hashToken(token: string): string {
 }
 
 /**
- * `hmac-sha256:<salt>:<hex>` over the canonical credentials. The salt is public and per integration, so a
- * client holding the desired credentials can compute the same value and tell whether they changed, while
- * the fingerprint alone gives nothing away and cannot be matched across integrations.
+ * A fingerprint of credentials that only the platform can compute: an HMAC keyed with a key derived from the
+ * platform's own secret key. Shown to those who may manage integrations, it tells whether stored credentials
+ * changed, but, unlike a salted hash with a published salt, it cannot be used to test guessed secrets offline.
  */
-export function fingerprintCredentials(credentials: Record<string, string>, salt: string = randomBytes(12).toString('base64url')): string {
-  const mac = createHmac('sha256', salt).update(canonicalJson(credentials)).digest('hex');
-  return `hmac-sha256:${salt}:${mac}`;
+export function keyedFingerprint(fingerprintKey: Buffer, credentials: Record<string, string>): string {
+  return `hmac-sha256-v2:${createHmac('sha256', fingerprintKey).update(canonicalJson(credentials)).digest('hex')}`;
 }
 
-/** Whether `credentials` are the ones a platform fingerprint was computed from. */
-export function credentialsMatch(credentials: Record<string, string>, fingerprint: string): boolean {
-  const [algorithm, salt] = fingerprint.split(':');
-  if (algorithm !== 'hmac-sha256' || !salt) return false;
-  return fingerprintCredentials(credentials, salt) === fingerprint;
+/** The key fingerprints are made with, derived from the platform's sealing key (never stored, never shown). */
+export function deriveFingerprintKey(platformKey: Buffer): Buffer {
+  return createHmac('sha256', platformKey).update('orgctl integration credential fingerprint, v2').digest();
+}
+
+/** Whether two credential sets are equal, compared in constant time over their canonical form. */
+export function sameCredentials(a: Record<string, string>, b: Record<string, string>): boolean {
+  const key = randomBytes(32); // compare MACs, so neither the lengths nor the contents leak through timing
+  const mac = (c: Record<string, string>) => createHmac('sha256', key).update(canonicalJson(c)).digest();
+  return timingSafeEqual(mac(a), mac(b));
 }
 
 /** AES-256-GCM sealing of credentials at rest: iv (12) | tag (16) | ciphertext. */

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { systemClock, type Clock } from './clock.js';
-import { SecretBox } from './crypto.js';
+import { deriveFingerprintKey, SecretBox } from './crypto.js';
 import { openDatabase, type Db } from './db.js';
 import { AuditLog } from './service/audit.js';
 import { Context } from './service/context.js';
@@ -68,6 +68,11 @@ export class PlatformService {
   readonly groups: Groups;
   readonly overview: Overview;
   readonly leases: Leases;
+  /**
+   * Keys the hash of a request stored with its Idempotency-Key: a request body may hold credentials, and a
+   * plain hash of it would let someone with the database test guessed secrets offline.
+   */
+  readonly requestHashKey: Buffer;
   readonly tokens: Tokens;
 
   constructor(
@@ -82,7 +87,8 @@ export class PlatformService {
     this.tokens = this.identity.tokens;
     this.orgs = new Orgs(this.ctx, this.identity);
     this.members = new Members(this.ctx, this.identity, inviteExpiryDays, mailer);
-    this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key));
+    this.integrations = new Integrations(this.ctx, this.identity, new SecretBox(key), deriveFingerprintKey(key));
+    this.requestHashKey = createHmac('sha256', key).update('orgctl idempotency request hash').digest();
     this.audit = new AuditLog(this.ctx);
     this.projects = new Projects(this.ctx, this.identity);
     this.leases = new Leases(this.ctx);
@@ -98,5 +104,12 @@ export class PlatformService {
 export function openPlatform(opts: PlatformOptions): PlatformService {
   const env = opts.env ?? process.env;
   const key = opts.key ?? resolveKey(opts.db, env);
-  return new PlatformService(openDatabase(opts.db), opts.clock ?? systemClock, key, opts.inviteExpiryDays, opts.mailer);
+  const service = new PlatformService(openDatabase(opts.db), opts.clock ?? systemClock, key, opts.inviteExpiryDays, opts.mailer);
+  try {
+    // Once per database: fingerprints from before they were keyed are made again (see upgradeFingerprints).
+    service.ctx.write(() => service.integrations.upgradeFingerprints());
+  } catch {
+    // A read-only database keeps them until it can be written; they are shown to managers only meanwhile.
+  }
+  return service;
 }

@@ -58,6 +58,7 @@ const ROUTES: { method: Method; path: string; body?: Record<string, unknown> }[]
   { method: 'GET', path: '/api/v1/orgs/:org/integrations/:name' },
   { method: 'PATCH', path: '/api/v1/orgs/:org/integrations/:name', body: { options: { bucket: 'c' }, credentials: { key: 'k2' } } },
   { method: 'DELETE', path: '/api/v1/orgs/:org/integrations/:name' },
+  { method: 'POST', path: '/api/v1/orgs/:org/integrations/:name/verify-credentials', body: { credentials: { key: 'k' } } },
   { method: 'GET', path: '/api/v1/orgs/:org/audit' },
   { method: 'GET', path: '/api/v1/projects' },
   { method: 'POST', path: '/api/v1/projects', body: { name: 'new project', organization: 'acme' } },
@@ -475,7 +476,8 @@ describe('routes: hostile requests', () => {
           }
         }
         // A read-scoped token never writes: any write route it reaches answers 403 insufficient_scope.
-        if (r.token === 'read' && r.route.method !== 'GET' && r.route.path !== '/api/v1/invites/accept' && res.status !== 404 && res.status !== 400) {
+        const readOnlyPost = r.route.path === '/api/v1/orgs/:org/integrations/:name/verify-credentials'; // writes nothing: open to it
+        if (r.token === 'read' && r.route.method !== 'GET' && r.route.path !== '/api/v1/invites/accept' && !readOnlyPost && res.status !== 404 && res.status !== 400) {
           expect(res.status, shown).toBe(403);
           expect(res.text, shown).toContain('insufficient_scope');
         }

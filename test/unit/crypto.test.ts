@@ -1,22 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, credentialsMatch, fingerprintCredentials, SecretBox } from '../../src/server/crypto.js';
-import { randomBytes } from 'node:crypto';
+import { canonicalJson, deriveFingerprintKey, keyedFingerprint, sameCredentials, SecretBox } from '../../src/server/crypto.js';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 describe('credential fingerprints', () => {
-  it('match the same credentials whatever the key order, and nothing else', () => {
-    const fp = fingerprintCredentials({ accessKeyId: 'AKIA', secretAccessKey: 's3cr3t' });
-    expect(fp).toMatch(/^hmac-sha256:[A-Za-z0-9_-]+:[0-9a-f]{64}$/);
+  it('are keyed by the platform: the same for the same credentials and key, whatever the key order, and nothing else', () => {
+    const key = deriveFingerprintKey(randomBytes(32));
+    const fp = keyedFingerprint(key, { accessKeyId: 'AKIA', secretAccessKey: 's3cr3t' });
+    expect(fp).toMatch(/^hmac-sha256-v2:[0-9a-f]{64}$/);
     expect(fp).not.toContain('s3cr3t');
-    expect(credentialsMatch({ secretAccessKey: 's3cr3t', accessKeyId: 'AKIA' }, fp)).toBe(true);
-    expect(credentialsMatch({ accessKeyId: 'AKIA', secretAccessKey: 's3cr3T' }, fp)).toBe(false);
-    expect(credentialsMatch({ accessKeyId: 'AKIA' }, fp)).toBe(false);
-    expect(credentialsMatch({ accessKeyId: 'AKIA', secretAccessKey: 's3cr3t' }, 'sha1:x:y')).toBe(false);
+    expect(keyedFingerprint(key, { secretAccessKey: 's3cr3t', accessKeyId: 'AKIA' })).toBe(fp);
+    expect(keyedFingerprint(key, { accessKeyId: 'AKIA', secretAccessKey: 's3cr3T' })).not.toBe(fp);
+    // Another platform (another key) gets another fingerprint: nothing published lets a guess be tested.
+    expect(keyedFingerprint(deriveFingerprintKey(randomBytes(32)), { accessKeyId: 'AKIA', secretAccessKey: 's3cr3t' })).not.toBe(fp);
+    const canonical = canonicalJson({ accessKeyId: 'AKIA', secretAccessKey: 's3cr3t' });
+    for (const guess of [createHash('sha256').update(canonical).digest('hex'), createHmac('sha256', '').update(canonical).digest('hex')]) {
+      expect(fp).not.toContain(guess);
+    }
   });
 
-  it('differ between integrations holding the same secret (per-integration salt)', () => {
-    const a = fingerprintCredentials({ value: 'same' });
-    const b = fingerprintCredentials({ value: 'same' });
-    expect(a).not.toBe(b);
+  it('compare credentials exactly', () => {
+    expect(sameCredentials({ a: '1', b: '2' }, { b: '2', a: '1' })).toBe(true);
+    expect(sameCredentials({ a: '1' }, { a: '1', b: '' })).toBe(false);
+    expect(sameCredentials({ a: '1' }, { a: '2' })).toBe(false);
   });
 
   it('canonical JSON sorts keys at every depth', () => {

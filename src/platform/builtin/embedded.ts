@@ -1,7 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
-import { credentialsMatch } from '../../server/crypto.js';
 import { ApiError } from '../../server/errors.js';
 import { openPlatform, type PlatformService } from '../../server/platform.js';
 import type { Actor } from '../../server/service/context.js';
@@ -133,8 +132,9 @@ export class EmbeddedPlatform implements Platform {
     })();
   }
 
-  async compareCredentials(_org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
-    return integration.credentialsFingerprint ? credentialsMatch(credentials, integration.credentialsFingerprint) : false;
+  /** The platform compares (only it holds the values and the fingerprint key); nothing is written. */
+  async compareCredentials(org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
+    return wrap(() => this.service.integrations.verifyCredentials(this.operator, org, integration.name, credentials)).match;
   }
 
   async createOrganization(org: string, spec: OrganizationCreate): Promise<void> {

@@ -1,6 +1,5 @@
 import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
 import { MAX_BATCH } from '../batch.js';
-import { credentialsMatch } from '../../server/crypto.js';
 import { HttpClient, type ErrorAnswer } from '../http/client.js';
 import type { RetryPolicy } from '../http/resilience.js';
 import { isBearerToken } from '../http/address.js';
@@ -168,8 +167,16 @@ export class HttpPlatform implements Platform {
     return undefined;
   }
 
-  async compareCredentials(_org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
-    return integration.credentialsFingerprint ? credentialsMatch(credentials, integration.credentialsFingerprint) : false;
+  /** The platform compares (only it holds the values and the fingerprint key); nothing is written. */
+  async compareCredentials(org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
+    const res = await this.client.request<{ match: boolean }>(
+      'POST',
+      `${orgPath(org)}/integrations/${encodeURIComponent(integration.name)}/verify-credentials`,
+      { credentials },
+      'POST /orgs/:org/integrations/:name/verify-credentials',
+      { changesNothing: true },
+    );
+    return res.match;
   }
 
   async createOrganization(org: string, spec: OrganizationCreate): Promise<void> {

@@ -86,8 +86,9 @@ export class HttpClient {
    * Sends one request (a body goes as JSON, on any method: some platforms take DELETE with a body) and returns
    * the parsed answer; throws PlatformError with the platform's own message on an error answer.
    */
-  async request<T>(method: Method, path: string, body?: unknown, kind = `${method} ${path.replace(/\?.*/, '')}`): Promise<T> {
-    const write = method !== 'GET';
+  async request<T>(method: Method, path: string, body?: unknown, kind = `${method} ${path.replace(/\?.*/, '')}`, opts: { changesNothing?: boolean } = {}): Promise<T> {
+    // A POST that changes nothing (a question with a body) is a read: no Idempotency-Key, retried freely.
+    const write = method !== 'GET' && !opts.changesNothing;
     // One key for every attempt of this write: a server that saw the first attempt answers the retry from
     // its record instead of doing the work twice.
     const idempotencyKey = write && this.opts.idempotentWrites ? randomUUID() : undefined;

@@ -28,6 +28,13 @@ function single<T>(results: BatchResult<T>[]): T {
   return r.result;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A POST that writes nothing (a question with a body a GET cannot carry): open to read-only tokens, never recorded by Idempotency-Key. */
+    changesNothing?: boolean;
+  }
+}
+
 /** Batches larger than the platform takes are refused whole, before any validation or write. */
 function limitBatch(field: string) {
   return async (req: FastifyRequest) => {
@@ -108,7 +115,7 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
     // A read-scoped token reads: every write route refuses it, before its body is even looked at. A path that
     // matches no route (`..` and all) is a 404 at once, also before any body is read.
     const route = req.routeOptions.url;
-    if (req.actor.scope === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
+    if (req.actor.scope === 'read' && req.method !== 'GET' && req.method !== 'HEAD' && !req.routeOptions.config?.changesNothing) {
       if (route === undefined) throw notFound(`route ${req.method} ${path}`);
       throw new ApiError(403, 'insufficient_scope', `this token is read-only (scope "read"); ${req.method} ${route} needs a token with scope "write"`, {
         scope: 'read',
@@ -240,6 +247,12 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
   app.patch('/api/v1/orgs/:org/integrations/:name', { schema: { body: S.integrationUpdateBody } }, async (req, reply) => {
     const p = req.params as { org: string; name: string };
     return commit(req, reply, () => integrations.update(actor(req), p.org, p.name, req.body as never));
+  });
+  // Compares given credentials with the stored ones and answers only whether they are the same: writes
+  // nothing, so a read-only token (a pull-request plan) may ask it too.
+  app.post('/api/v1/orgs/:org/integrations/:name/verify-credentials', { schema: { body: S.verifyCredentialsBody }, config: { changesNothing: true } }, async (req) => {
+    const p = req.params as { org: string; name: string };
+    return integrations.verifyCredentials(actor(req), p.org, p.name, (req.body as { credentials: Record<string, string> }).credentials);
   });
   app.delete('/api/v1/orgs/:org/integrations/:name', async (req, reply) => {
     const p = req.params as { org: string; name: string };

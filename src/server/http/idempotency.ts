@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, databaseError } from '../errors.js';
 import type { PlatformService } from '../platform.js';
@@ -52,10 +52,10 @@ export function registerIdempotency(app: FastifyInstance, platform: PlatformServ
   };
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers['idempotency-key'];
-    if (req.method === 'GET' || header === undefined || !req.actor) return;
+    if (req.method === 'GET' || header === undefined || !req.actor || req.routeOptions.config?.changesNothing) return;
     const key = Array.isArray(header) ? header[0]! : header;
     if (key.length === 0 || key.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 200 characters', { field: 'Idempotency-Key' });
-    const hash = createHash('sha256').update(`${req.method} ${req.url}\n${canonicalJson(req.body ?? null)}`).digest('hex');
+    const hash = createHmac('sha256', platform.requestHashKey).update(`${req.method} ${req.url}\n${canonicalJson(req.body ?? null)}`).digest('hex');
     const stored = db.stmt('SELECT method, path, request_hash, status, body FROM idempotency WHERE user_id = ? AND key = ?').get(req.actor.id, key) as Stored | undefined;
     if (stored) {
       if (stored.request_hash !== hash) {

@@ -127,6 +127,12 @@ export const integrationCreateBody = {
     credentials,
   },
 };
+export const verifyCredentialsBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['credentials'],
+  properties: { credentials },
+};
 export const integrationUpdateBody = {
   type: 'object',
   additionalProperties: false,

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { fingerprintCredentials, type SecretBox } from '../crypto.js';
+import { keyedFingerprint, sameCredentials, type SecretBox } from '../crypto.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow } from './context.js';
 import type { Identity } from './identity.js';
@@ -12,7 +11,10 @@ export interface IntegrationView {
   name: string;
   type: IntegrationType;
   options: Record<string, unknown>;
-  /** `hmac-sha256:<salt>:<mac>` of the credentials, or null when there are none. The values never leave. */
+  /**
+   * `hmac-sha256-v2:<mac>` of the credentials, keyed by the platform (see keyedFingerprint); shown to owners
+   * and admins only, null for others and when there are none. The values never leave.
+   */
   credentialsFingerprint: string | null;
   createdBy: string;
   createdAt: string;
@@ -32,27 +34,65 @@ interface IntegrationRow {
   updated_at: number;
 }
 
-/** Storage integrations. Credentials are sealed at rest and only ever described by their fingerprint. */
+/**
+ * Storage integrations. Credentials are sealed at rest and never returned; whether given values are the
+ * stored ones is answered only to those who may manage integrations (`verifyCredentials`), and so is the
+ * keyed fingerprint that tells whether they changed.
+ */
 export class Integrations {
   constructor(
     private readonly ctx: Context,
     private readonly identity: Identity,
     private readonly box: SecretBox,
+    private readonly fingerprintKey: Buffer,
   ) {}
 
   list(actor: Actor, ref: string): { items: IntegrationView[]; stateVersion: number } {
     return this.ctx.db.transaction(() => {
       const org = this.ctx.orgByName(ref);
-      this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list integrations');
+      const role = this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'list integrations');
       const rows = this.ctx.stmt('SELECT * FROM integrations WHERE org_id = ? ORDER BY name').all(org.id) as IntegrationRow[];
-      return { items: rows.map((r) => this.view(r)), stateVersion: org.version };
+      return { items: rows.map((r) => this.view(r, role !== 'member')), stateVersion: org.version };
     })();
   }
 
   get(actor: Actor, ref: string, name: string): IntegrationView {
     const org = this.ctx.orgByName(ref);
-    this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'see integrations');
-    return this.view(this.row(org, name));
+    const role = this.ctx.require(org, actor, ['owner', 'admin', 'member'], 'see integrations');
+    return this.view(this.row(org, name), role !== 'member');
+  }
+
+  /**
+   * Whether `credentials` are the values stored for an integration: how a client finds drift without ever
+   * seeing them. Only for those who may change them anyway (owners, admins); nothing is written.
+   */
+  verifyCredentials(actor: Actor, ref: string, name: string, credentials: Record<string, string>): { match: boolean } {
+    const org = this.ctx.orgByName(ref);
+    this.ctx.require(org, actor, ['owner', 'admin'], 'compare integration credentials');
+    const row = this.row(org, name);
+    if (!row.credentials) return { match: false };
+    return { match: sameCredentials(JSON.parse(this.box.open(row.credentials)) as Record<string, string>, credentials) };
+  }
+
+  /**
+   * Fingerprints made before they were keyed (`hmac-sha256:<salt>:<mac>`, whose salt was shown, so a guessed
+   * secret could be tested offline) are made again with the platform's key. Rows sealed with another key are
+   * left, and shown to managers only, as every fingerprint now is.
+   */
+  upgradeFingerprints(): number {
+    const rows = this.ctx.stmt("SELECT * FROM integrations WHERE credentials IS NOT NULL AND fingerprint LIKE 'hmac-sha256:%'").all() as IntegrationRow[];
+    let upgraded = 0;
+    for (const r of rows) {
+      let values: Record<string, string>;
+      try {
+        values = JSON.parse(this.box.open(r.credentials!)) as Record<string, string>;
+      } catch {
+        continue;
+      }
+      this.ctx.stmt('UPDATE integrations SET fingerprint = ? WHERE id = ?').run(keyedFingerprint(this.fingerprintKey, values), r.id);
+      upgraded++;
+    }
+    return upgraded;
   }
 
   create(
@@ -117,7 +157,7 @@ export class Integrations {
     for (const [k, v] of Object.entries(credentials)) if (typeof v !== 'string') throw badRequest(`credentials.${k} must be a string`, `credentials.${k}`);
     return {
       credentials: this.box.seal(JSON.stringify(credentials)),
-      fingerprint: fingerprintCredentials(credentials, randomBytes(12).toString('base64url')),
+      fingerprint: keyedFingerprint(this.fingerprintKey, credentials),
     };
   }
 
@@ -131,13 +171,14 @@ export class Integrations {
     return this.ctx.stmt('SELECT * FROM integrations WHERE id = ?').get(id) as IntegrationRow;
   }
 
-  private view(r: IntegrationRow): IntegrationView {
+  /** What a caller sees of an integration; `manager`: they may manage integrations (and so see the fingerprint). */
+  private view(r: IntegrationRow, manager = true): IntegrationView {
     return {
       id: r.id,
       name: r.name,
       type: r.type,
       options: JSON.parse(r.options) as Record<string, unknown>,
-      credentialsFingerprint: r.fingerprint,
+      credentialsFingerprint: manager ? r.fingerprint : null,
       createdBy: this.identity.userById(r.created_by).email,
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
