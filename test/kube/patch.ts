@@ -233,9 +233,11 @@ export function fieldSet(obj: Json, schema: Schema | undefined): Set<string> {
 
 function walkFields(v: Json, s: Schema | undefined, path: string[], root: boolean, out: Set<string>): void {
   if (isObject(v)) {
-    const keys = Object.keys(v).filter((k) => !(root && IGNORED_ROOT.has(k)) && !(path.length === 1 && path[0] === 'f:metadata' && IGNORED_META.has(k)));
+    const all = Object.keys(v);
+    const keys = all.filter((k) => !(root && IGNORED_ROOT.has(k)) && !(path.length === 1 && path[0] === 'f:metadata' && IGNORED_META.has(k)));
     if (keys.length === 0) {
-      if (path.length) out.add(path.join(SEP));
+      // An empty map is a value of its own; a map of server-owned fields only is nothing.
+      if (path.length && all.length === 0) out.add(path.join(SEP));
       return;
     }
     for (const k of keys) walkFields(v[k]!, childSchema(s, k, root), [...path, `f:${k}`], false, out);
@@ -285,7 +287,19 @@ function getAt(obj: Json | undefined, path: string[], schema: Schema | undefined
   return cur;
 }
 
+/** Removes the field at path, then the maps and lists its removal left empty. */
 function deleteAt(obj: Json, path: string[], schema: Schema | undefined): void {
+  removeAt(obj, path, schema);
+  const segs = path[path.length - 1] === '.' ? path.slice(0, -1) : path;
+  for (let n = segs.length - 1; n > 0; n--) {
+    const parent = getAt(obj, segs.slice(0, n), schema);
+    const empty = (isObject(parent) && Object.keys(parent).length === 0) || (Array.isArray(parent) && parent.length === 0);
+    if (!empty) break;
+    removeAt(obj, segs.slice(0, n), schema);
+  }
+}
+
+function removeAt(obj: Json, path: string[], schema: Schema | undefined): void {
   let cur: Json | undefined = obj;
   let s = schema;
   let root = true;

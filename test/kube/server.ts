@@ -387,7 +387,7 @@ export class KubeApiServer {
   /** Stores a new state (or removal) of an object with the next resourceVersion and tells the watches. */
   private commit(t: ResourceType, key: string, obj: Obj, managed: Managed[], type: EventType, prev?: Obj): Obj {
     this.rv++;
-    const meta = obj.metadata as Obj;
+    const meta = normalizeMeta(obj);
     meta.resourceVersion = String(this.rv);
     if (managed.length) meta.managedFields = managedFieldsJson(managed);
     else delete meta.managedFields;
@@ -518,6 +518,7 @@ export class KubeApiServer {
     t.prepareForCreate?.(obj);
     if (t.custom) applyDefaults(obj, t.schema);
     t.normalize?.(obj);
+    normalizeMeta(obj);
     const errs = this.validateObject(t, obj, undefined, opts);
     if (errs.length) throw this.invalid(t, name, errs);
     const key = this.key(t, ns, name);
@@ -595,6 +596,7 @@ export class KubeApiServer {
     nm.resourceVersion = oldMeta.resourceVersion!;
     if (t.custom) applyDefaults(next, t.schema);
     t.normalize?.(next);
+    normalizeMeta(next);
     const errs = this.validateObject(t, next, old, opts);
     if (errs.length) throw this.invalid(t, name, errs);
     if (t.generation && !deepEqual(this.specOf(t, next), this.specOf(t, old))) nm.generation = Number(oldMeta.generation ?? 0) + 1;
@@ -1359,11 +1361,12 @@ export class KubeApiServer {
   }
 }
 
-/** Validates a custom resource (or any object) of a loaded CRD without storing it: the errors a create would give. */
-export function schemaErrors(schema: Schema, obj: Obj): FieldError[] {
-  const c = clone(obj);
-  prune(c, schema);
-  applyDefaults(c, schema);
-  delete c.metadata;
-  return validate(c, schema, '');
+/** ObjectMeta's omitempty fields: an emptied map or list is gone, as after a round trip through ObjectMeta. */
+function normalizeMeta(obj: Obj): Obj {
+  const meta = obj.metadata as Obj;
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const v = meta[k];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0)) delete meta[k];
+  }
+  return meta;
 }

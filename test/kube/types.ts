@@ -103,7 +103,7 @@ export function dnsLabelErrors(path: string, v: string): FieldError[] {
   return errs;
 }
 
-/** IsQualifiedName: `[prefix/]name`, name <= 63, prefix a DNS subdomain. */
+/** IsQualifiedName: `[prefix/]name`, name <= 63, prefix a DNS subdomain (apimachinery's messages). */
 export function qualifiedNameErrors(path: string, v: string): FieldError[] {
   const parts = v.split('/');
   const errs: FieldError[] = [];
@@ -112,15 +112,13 @@ export function qualifiedNameErrors(path: string, v: string): FieldError[] {
     const [prefix, n] = parts as [string, string];
     name = n;
     if (!prefix) errs.push(field.invalid(path, v, 'prefix part must be non-empty'));
-    else if (!DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253) errs.push(field.invalid(path, v, `prefix part ${SUBDOMAIN_MSG}`));
+    else for (const e of dnsSubdomainErrors(path, prefix)) errs.push({ ...e, value: v, detail: `prefix part ${e.detail ?? ''}` });
   } else if (parts.length > 2) {
-    return [field.invalid(path, v, "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')")];
+    return [field.invalid(path, v, `a qualified name ${QUALIFIED_MSG.replace('name part must', 'must')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`)];
   }
   if (!name) errs.push(field.invalid(path, v, 'name part must be non-empty'));
-  else {
-    if (name.length > 63) errs.push(field.invalid(path, v, 'name part must be no more than 63 characters'));
-    if (!QUALIFIED_NAME.test(name)) errs.push(field.invalid(path, v, QUALIFIED_MSG));
-  }
+  else if (name.length > 63) errs.push(field.invalid(path, v, 'name part must be no more than 63 characters'));
+  if (!QUALIFIED_NAME.test(name)) errs.push(field.invalid(path, v, QUALIFIED_MSG));
   return errs;
 }
 
@@ -325,7 +323,7 @@ export const SECRETS: ResourceType = base({
         need('.dockerconfigjson');
         break;
       case 'kubernetes.io/basic-auth':
-        if (data.username === undefined && data.password === undefined) errs.push(field.required('data[username]', ''));
+        if (data.username === undefined && data.password === undefined) errs.push(field.required('data[username]', ''), field.required('data[password]', ''));
         break;
       case 'kubernetes.io/ssh-auth':
         need('ssh-privatekey');
@@ -440,7 +438,7 @@ function validateEvent(e: Obj, strict: boolean, old: Obj | undefined): FieldErro
     if (!involvedNs && ns !== 'default' && ns !== 'kube-system') errs.push(field.invalid('involvedObject.namespace', involvedNs, 'does not match event.namespace'));
     const rc = s('reportingComponent');
     if (!rc) errs.push(field.required('reportingController', ''));
-    else for (const q of qualifiedNameErrors('reportingController', rc)) errs.push({ ...q, value: rc });
+    errs.push(...qualifiedNameErrors('reportingController', rc));
     if (!s('reportingInstance')) errs.push(field.required('reportingInstance', ''));
     if (s('reportingInstance').length > 128) errs.push(field.invalid('reportingInstance', '', 'can have at most 128 characters'));
     if (!s('action')) errs.push(field.required('action', ''));
