@@ -5,13 +5,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeApiServer } from './server.js';
 
-/** kubectl on PATH (CI installs it), or undefined. */
-export function findKubectl(): string | undefined {
-  const r = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  if (r.status !== 0 || !path) return undefined;
+export interface KubectlBinary {
+  path: string;
+  /** Client minor version (32 for v1.32.x): older ones validate on the client and show managedFields. */
+  minor: number;
+}
+
+/** $ORGCTL_TEST_KUBECTL (to try another version), else kubectl on PATH (CI installs it), else undefined. */
+export function findKubectl(): KubectlBinary | undefined {
+  let path = process.env.ORGCTL_TEST_KUBECTL;
+  if (!path) {
+    const r = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' });
+    path = r.stdout.trim();
+    if (r.status !== 0 || !path) return undefined;
+  }
   const v = spawnSync(path, ['version', '--client'], { encoding: 'utf8', timeout: 30_000 });
-  return v.status === 0 ? path : undefined;
+  if (v.status !== 0) return undefined;
+  const m = /Minor:"(\d+)|v1\.(\d+)\./.exec(v.stdout);
+  return { path, minor: Number(m?.[1] ?? m?.[2] ?? 0) };
 }
 
 export interface KubectlRun {
@@ -22,6 +33,7 @@ export interface KubectlRun {
 
 export interface Kubectl {
   (args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlRun>;
+  minor: number;
   /** Starts kubectl without waiting: for `delete` or `wait` that block on the server. */
   start(args: string[]): { done: Promise<KubectlRun>; stdout: () => string; stderr: () => string };
   dir: string;
@@ -29,7 +41,8 @@ export interface Kubectl {
 }
 
 /** A kubectl bound to a server: its own kubeconfig (namespace `namespace`), discovery cache and HOME. */
-export function kubectlFor(bin: string, server: KubeApiServer, namespace: string): Kubectl {
+export function kubectlFor(binary: KubectlBinary, server: KubeApiServer, namespace: string): Kubectl {
+  const bin = binary.path;
   const dir = mkdtempSync(join(tmpdir(), 'orgctl-kubectl-'));
   const kubeconfig = server.writeKubeconfig(join(dir, 'kubeconfig'), { namespace });
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache') };
@@ -60,6 +73,7 @@ export function kubectlFor(bin: string, server: KubeApiServer, namespace: string
     return { done: l.done, stdout: l.stdout, stderr: l.stderr };
   };
   run.dir = dir;
+  run.minor = binary.minor;
   run.cleanup = () => rmSync(dir, { recursive: true, force: true });
   return run;
 }

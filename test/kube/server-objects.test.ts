@@ -59,6 +59,20 @@ describe('discovery and CRD registration', () => {
     expect(stale.status).toBe(301);
   });
 
+  it('publishes OpenAPI v2 (JSON and the protobuf kubectl asks for) with the custom resources and the patch types they consume', async () => {
+    const v2 = await api.get('/openapi/v2');
+    expect(v2.body.swagger).toBe('2.0');
+    const defs = v2.body.definitions as Obj;
+    expect((defs['dev.orgctl.v1alpha1.Organization'] as Obj)['x-kubernetes-group-version-kind']).toEqual([{ group: 'orgctl.dev', version: 'v1alpha1', kind: 'Organization' }]);
+    expect(((defs['dev.orgctl.v1alpha1.Organization'] as Obj).properties as Obj).metadata).toEqual({ $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' });
+    const patch = ((v2.body.paths as Obj)['/apis/orgctl.dev/v1alpha1/namespaces/{namespace}/organizations/{name}'] as Obj).patch as Obj;
+    expect(patch.consumes).toEqual(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+    const pb = await api.get('/openapi/v2', { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    expect(pb.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    // Field 1 (swagger), length 3, "2.0".
+    expect(Buffer.from(pb.text, 'latin1').subarray(0, 5)).toEqual(Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]));
+  });
+
   it('refuses CRDs that are not structural or whose printer columns are invalid, with the apiextensions field paths', async () => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',

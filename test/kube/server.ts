@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { cell, findResults, parseJsonPath } from './jsonpath.js';
 import { openApiV3Document } from './openapi.js';
+import { openApiV2Document, openApiV2Protobuf } from './openapi-v2.js';
 import { jsonPatch, managedFieldsJson, mergePatch, recordUpdate, serverSideApply, strategicMerge, type Managed } from './patch.js';
 import { applyDefaults, clone, deepEqual, isObject, prune, validate, type Schema } from './schema.js';
 import { matchFields, parseFieldSelector, parseLabelSelector, type FieldReq, type LabelSelector } from './selectors.js';
@@ -160,6 +161,7 @@ export class KubeApiServer {
   private sweepScheduled = false;
   private faults: Fault[] = [];
   private openapiCache = new Map<string, { doc: string; hash: string }>();
+  private openapiV2: { json: string; proto: Buffer } | undefined;
   /** CEL rules of loaded CRDs this server does not evaluate (a real API server would). */
   readonly unevaluatedRules = new Set<string>();
   private port = 0;
@@ -347,6 +349,7 @@ export class KubeApiServer {
     this.types.set(`${gv(t)}/${t.plural}`, t);
     if (!this.data.has(t.storage)) this.data.set(t.storage, new Map());
     this.openapiCache.clear();
+    this.openapiV2 = undefined;
   }
 
   private unregister(t: ResourceType): void {
@@ -354,6 +357,7 @@ export class KubeApiServer {
     this.data.delete(t.storage);
     for (const w of [...this.watchers]) if (w.type.storage === t.storage) this.endWatch(w);
     this.openapiCache.clear();
+    this.openapiV2 = undefined;
   }
 
   private typeOf(apiVersion: string, plural: string): ResourceType {
@@ -1192,6 +1196,21 @@ export class KubeApiServer {
         preferredVersion: { groupVersion: `${name}/${versions[0]!}`, version: versions[0]! },
       }));
       return this.send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    if (path === '/openapi/v2') {
+      let v2 = this.openapiV2;
+      if (!v2) {
+        const doc = openApiV2Document([...this.types.values()]);
+        v2 = this.openapiV2 = { json: JSON.stringify(doc), proto: openApiV2Protobuf(doc) };
+      }
+      const etag = `"${createHash('sha512').update(v2.json).digest('hex').toUpperCase()}"`;
+      if (String(req.headers.accept ?? '').includes('protobuf')) {
+        rec.code = 200;
+        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', ETag: etag, 'Content-Length': String(v2.proto.length) });
+        res.end(v2.proto);
+        return;
+      }
+      return this.send(res, 200, v2.json, { ETag: etag });
     }
     if (path === '/openapi/v3') {
       const paths: Obj = {};
