@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, meta, until, type Client } from './client.js';
+import { client, meta, until, watch, type Client } from './client.js';
 import { findKubectl, kubectlFor, type Kubectl } from './kubectl.js';
 import { CRD_DIR, KubeApiServer } from './server.js';
 import type { Obj } from './status.js';
@@ -203,6 +203,23 @@ describe.skipIf(!KUBECTL)('real kubectl against the kube-API test server', () =>
     expect(kube.object('orgctl.dev/v1alpha1', 'organizations', NS, 'acme-vision')).toBeUndefined();
     const gone = await kubectl(['get', 'org', 'acme-vision']);
     expect([gone.code, gone.stderr.trim()]).toEqual([1, 'Error from server (NotFound): organizations.orgctl.dev "acme-vision" not found']);
+  });
+
+  it('kubectl create namespace/secret (protobuf request bodies) and a Secret rotated with create --dry-run | apply', async () => {
+    expect((await ok(['create', 'namespace', 'rotation'])).stdout).toBe('namespace/rotation created\n');
+    expect((await ok(['-n', 'rotation', 'create', 'secret', 'generic', 'creds', '--from-literal=accessKeyId=AKIA-1'])).stdout).toBe('secret/creds created\n');
+    const before = kube.object('v1', 'secrets', 'rotation', 'creds')!;
+    expect(before.data).toEqual({ accessKeyId: Buffer.from('AKIA-1').toString('base64') });
+    const w = watch(kube, `/api/v1/namespaces/rotation/secrets?resourceVersion=${String(meta(before).resourceVersion)}`);
+    await w.status;
+    const manifest = await ok(['-n', 'rotation', 'create', 'secret', 'generic', 'creds', '--from-literal=accessKeyId=AKIA-2', '--dry-run=client', '-o', 'yaml']);
+    const applied = await kubectl(['-n', 'rotation', 'apply', '-f', '-'], { input: manifest.stdout });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toBe('secret/creds configured\n');
+    const rotated = await w.next();
+    expect(rotated.type).toBe('MODIFIED');
+    expect(Buffer.from((rotated.object.data as Record<string, string>).accessKeyId!, 'base64').toString()).toBe('AKIA-2');
+    w.close();
   });
 
   it('kubectl delete namespace removes everything in it and waits until the namespace is gone', async () => {

@@ -22,6 +22,7 @@ import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml
 import { cell, findResults, parseJsonPath } from './jsonpath.js';
 import { openApiV3Document } from './openapi.js';
 import { openApiV2Document, openApiV2Protobuf } from './openapi-v2.js';
+import { decodeProtobuf, PROTOBUF_KINDS } from './protobuf.js';
 import { jsonPatch, managedFieldsJson, mergePatch, recordUpdate, serverSideApply, strategicMerge, type Managed } from './patch.js';
 import { applyDefaults, clone, deepEqual, isObject, prune, validate, type Schema } from './schema.js';
 import { matchFields, parseFieldSelector, parseLabelSelector, type FieldReq, type LabelSelector } from './selectors.js';
@@ -1091,6 +1092,10 @@ export class KubeApiServer {
   }
 
   private readBody(req: IncomingMessage): Promise<string> {
+    return this.readBytes(req).then((b) => b.toString('utf8'));
+  }
+
+  private readBytes(req: IncomingMessage): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -1103,7 +1108,7 @@ export class KubeApiServer {
         }
         chunks.push(c);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
   }
@@ -1295,8 +1300,16 @@ export class KubeApiServer {
       this.send(res, code, body, this.warningHeader(warnings));
     };
     const bodyJson = async (): Promise<Json> => {
-      const raw = await this.readBody(req);
+      const bytes = await this.readBytes(req);
+      const raw = bytes.toString('utf8');
       const ct = String(req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+      if (ct === 'application/vnd.kubernetes.protobuf' && !t.custom && t.group === '' && PROTOBUF_KINDS.includes(t.kind)) {
+        try {
+          return decodeProtobuf(bytes);
+        } catch (e) {
+          throw errors.badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${(e as Error).message}`);
+        }
+      }
       if (ct === 'application/yaml') {
         try {
           return parseYaml(raw) as Json;
@@ -1304,7 +1317,7 @@ export class KubeApiServer {
           throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
         }
       }
-      if (ct !== 'application/json') throw errors.unsupportedMediaType(['application/json', 'application/yaml']);
+      if (ct !== 'application/json') throw errors.unsupportedMediaType(['application/json', 'application/yaml', ...(t.custom ? [] : ['application/vnd.kubernetes.protobuf'])]);
       try {
         return JSON.parse(raw) as Json;
       } catch (e) {
