@@ -80,7 +80,7 @@ export interface Watch {
 }
 
 /** Opens `?watch=true` on a collection path (query included) and collects its events. */
-export function watch(server: KubeApiServer, path: string): Watch {
+export function watch(server: KubeApiServer, path: string, headers: Record<string, string> = {}): Watch {
   const events: WatchEvent[] = [];
   const taken = new Set<number>();
   const waiters: (() => void)[] = [];
@@ -89,7 +89,7 @@ export function watch(server: KubeApiServer, path: string): Watch {
   let statusResolve!: (n: number) => void;
   const status = new Promise<number>((r) => (statusResolve = r));
   const sep = path.includes('?') ? '&' : '?';
-  const req = http.request(`${server.url}${path}${sep}watch=true`, { headers: { Authorization: `Bearer ${server.token}`, Accept: 'application/json' } }, (res) => {
+  const req = http.request(`${server.url}${path}${sep}watch=true`, { headers: { Authorization: `Bearer ${server.token}`, Accept: 'application/json', ...headers } }, (res) => {
     statusResolve(res.statusCode ?? 0);
     let buf = '';
     res.setEncoding('utf8');

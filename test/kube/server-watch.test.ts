@@ -137,6 +137,16 @@ describe('watch', () => {
     w.close();
   });
 
+  it('sends one-row Tables to a watch that asks for them (kubectl get -w)', async () => {
+    const w = watch(kube, `${ORG_PATH}?resourceVersion=${kube.resourceVersion}`, { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+    await w.status;
+    await api.post(ORG_PATH, org('w-table'));
+    const e = await w.next();
+    expect(e.object).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' });
+    expect(((e.object.rows as Obj[])[0]!.cells as unknown[]).slice(0, 2)).toEqual(['w-table', 'premium']);
+    w.close();
+  });
+
   it('supports sendInitialEvents with an initial-events-end bookmark, timeoutSeconds, and ends watches on request', async () => {
     const w = watch(kube, `${ORG_PATH}?sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
     const end = await w.next((e) => e.type === 'BOOKMARK');

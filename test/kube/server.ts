@@ -112,6 +112,8 @@ interface Watcher {
   fields: FieldReq[];
   bookmarks: boolean;
   partial: 'v1' | 'v1beta1' | undefined;
+  /** kubectl get -w asks for Tables: each event carries a one-row Table. */
+  table?: { version: string; q: URLSearchParams };
   res: ServerResponse;
   closed: boolean;
   timer?: NodeJS.Timeout;
@@ -893,6 +895,7 @@ export class KubeApiServer {
 
   private watchObject(w: Watcher, o: Obj): Obj {
     const ext = this.external(w.type, o);
+    if (w.table) return this.table(w.type, [ext], String((ext.metadata as Obj).resourceVersion), w.table.q, w.table.version);
     return w.partial ? this.partialObject(ext, w.partial) : ext;
   }
 
@@ -920,7 +923,16 @@ export class KubeApiServer {
     w.res.end();
   }
 
-  private watch(t: ResourceType, ns: string | undefined, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, partial: 'v1' | 'v1beta1' | undefined, name?: string): void {
+  private watch(
+    t: ResourceType,
+    ns: string | undefined,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    res: ServerResponse,
+    as: { as: 'json' | 'table' | 'partial'; version: string },
+    name?: string,
+  ): void {
+    const partial = as.as === 'partial' ? (as.version as 'v1' | 'v1beta1') : undefined;
     const label = parseLabelSelector(q.get('labelSelector'));
     const fields = parseFieldSelector(q.get('fieldSelector'), t.fieldLabels);
     if (name) fields.push({ key: 'metadata.name', op: '=', value: name });
@@ -935,7 +947,7 @@ export class KubeApiServer {
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const w: Watcher = { type: t, namespace: ns, label, fields, bookmarks, partial, res, closed: false };
+    const w: Watcher = { type: t, namespace: ns, label, fields, bookmarks, partial, res, closed: false, ...(as.as === 'table' ? { table: { version: as.version, q } } : {}) };
     if (from !== undefined && from < this.horizon && !sendInitial) {
       // Too old: HTTP 200, then one ERROR event with a 410 Status, then the end of the stream.
       this.writeEvent(w, 'ERROR', errors.expired(`too old resource version: ${from} (${this.horizon})`).status() as unknown as Obj);
@@ -1328,7 +1340,7 @@ export class KubeApiServer {
     if (verb === 'watch') {
       const neg = this.negotiate(req.headers.accept, false);
       rec.code = 200;
-      this.watch(t, tg.namespace, q, req, res, neg.as === 'partial' ? (neg.version as 'v1') : undefined, tg.name);
+      this.watch(t, tg.namespace, q, req, res, neg, tg.name);
       return;
     }
     if (verb === 'list') {
