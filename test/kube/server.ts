@@ -927,7 +927,6 @@ export class KubeApiServer {
     t: ResourceType,
     ns: string | undefined,
     q: URLSearchParams,
-    req: IncomingMessage,
     res: ServerResponse,
     as: { as: 'json' | 'table' | 'partial'; version: string },
     name?: string,
@@ -968,7 +967,6 @@ export class KubeApiServer {
       if (w.timer) clearTimeout(w.timer);
       this.watchers.delete(w);
     };
-    req.on('close', done);
     res.on('close', done);
   }
 
@@ -1340,7 +1338,7 @@ export class KubeApiServer {
     if (verb === 'watch') {
       const neg = this.negotiate(req.headers.accept, false);
       rec.code = 200;
-      this.watch(t, tg.namespace, q, req, res, neg, tg.name);
+      this.watch(t, tg.namespace, q, res, neg, tg.name);
       return;
     }
     if (verb === 'list') {
