@@ -340,6 +340,60 @@ describe('custom resources', () => {
   });
 });
 
+describe('the status shapes of the CRDs', () => {
+  const base = '/apis/orgctl.dev/v1alpha1/namespaces/team-a';
+  const synced = { type: 'Synced', status: 'False', reason: 'GuardTripped', message: 'max-removals: 40 of 100 members; raise --max-removals', lastTransitionTime: '2026-11-28T10:00:00Z', observedGeneration: 1 };
+
+  it('accept what the controller reports: summary, applied, per-person failures (at most 20), credentials Secret', async () => {
+    await api.post(`${base}/organizations`, org('shape-org'));
+    const o = await api.patch(
+      `${base}/organizations/shape-org/status`,
+      {
+        status: {
+          observedGeneration: 1,
+          conditions: [READY, synced],
+          summary: { membersDeclared: 200, members: 180, pendingInvites: 20, lastPlan: { add: 20, change: 3, remove: 0, failed: 1 }, lastSyncTime: '2026-11-28T10:00:00Z' },
+          stateVersion: '238',
+        },
+      },
+      'application/merge-patch+json',
+    );
+    expect(o.status, o.text).toBe(200);
+    const mem = { apiVersion: 'orgctl.dev/v1alpha1', kind: 'Membership', metadata: { name: 'shape-mem' }, spec: { organization: 'shape-org', members: [{ email: 'a@acme.example' }] } };
+    expect((await api.post(`${base}/memberships`, mem)).status).toBe(201);
+    const failures = Array.from({ length: 20 }, (_, i) => ({ email: `p${i}@acme.example`, action: 'invite', reason: 'PlatformError', message: 'HTTP 500' }));
+    const m = await api.patch(
+      `${base}/memberships/shape-mem/status`,
+      { status: { observedGeneration: 1, conditions: [READY], applied: false, people: { declared: 1, members: 0, pendingInvites: 0 }, failures, failureCount: 57 } },
+      'application/merge-patch+json',
+    );
+    expect(m.status, m.text).toBe(200);
+    const tooMany = await api.patch(`${base}/memberships/shape-mem/status`, { status: { failures: [...failures, failures[0]] } }, 'application/merge-patch+json');
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.message).toBe('Membership.orgctl.dev "shape-mem" is invalid: status.failures: Too many: 21: must have at most 20 items');
+    const intg = { apiVersion: 'orgctl.dev/v1alpha1', kind: 'Integration', metadata: { name: 'shape-intg' }, spec: { organization: 'shape-org', name: 'raw', type: 's3', credentialsRef: { secretName: 'raw' } } };
+    expect((await api.post(`${base}/integrations`, intg)).status).toBe(201);
+    const i = await api.patch(
+      `${base}/integrations/shape-intg/status`,
+      { status: { observedGeneration: 1, conditions: [READY], applied: true, platformId: 'int-1', credentialsFingerprint: 'sha256:ab', credentialsSecret: { name: 'raw', resourceVersion: '123' } } },
+      'application/merge-patch+json',
+    );
+    expect(i.status, i.text).toBe(200);
+  });
+
+  it('hold conditions to metav1.Condition: required fields, CamelCase reason, unique types', async () => {
+    await api.post(`${base}/organizations`, org('shape-cond'));
+    const bad = await api.patch(
+      `${base}/organizations/shape-cond/status`,
+      { status: { conditions: [{ ...READY, reason: 'not camel' }, READY] } },
+      'application/merge-patch+json',
+    );
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toContain(`status.conditions[0].reason: Invalid value: "not camel": status.conditions[0].reason in body should match '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$'`);
+    expect(bad.body.message).toContain('status.conditions[1]: Duplicate value: {"type":"Ready"}');
+  });
+});
+
 describe('finalizers', () => {
   it('DELETE with finalizers sets deletionTimestamp and grace period 0, bumps generation once, keeps the object; the update emptying them removes it', async () => {
     await api.post(ORG_PATH, org('fin-1', { plan: 'premium' }, { metadata: { name: 'fin-1', finalizers: ['orgctl.dev/finalizer'] } }));
