@@ -16,7 +16,7 @@ export function parseLabelSelector(s: string | null): LabelSelector {
     const t = part.trim();
     let m: RegExpExecArray | null;
     if ((m = /^([^\s!=,()]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(t))) {
-      reqs.push({ op: m[2] as 'in' | 'notin', key: m[1]!, values: m[3]!.split(',').map((v) => v.trim()).filter((v, i, a) => v !== '' || a.length === 1) });
+      reqs.push({ op: m[2] as 'in' | 'notin', key: m[1]!, values: m[3]!.split(',').map((v) => v.trim()).filter((v, _i, a) => v !== '' || a.length === 1) });
     } else if ((m = /^([^\s!=,()]+)\s*(==|=|!=)\s*([^\s!=,()]*)$/.exec(t))) {
       reqs.push({ op: m[2] === '!=' ? '!=' : '=', key: m[1]!, value: m[3]! });
     } else if ((m = /^!\s*([^\s!=,()]+)$/.exec(t))) {

@@ -24,7 +24,7 @@ import { openApiV3Document } from './openapi.js';
 import { openApiV2Document, openApiV2Protobuf } from './openapi-v2.js';
 import { decodeProtobuf, PROTOBUF_KINDS } from './protobuf.js';
 import { jsonPatch, managedFieldsJson, mergePatch, recordUpdate, serverSideApply, strategicMerge, type Managed } from './patch.js';
-import { applyDefaults, clone, deepEqual, isObject, prune, validate, type Schema } from './schema.js';
+import { applyDefaults, clone, deepEqual, isObject, prune, validate } from './schema.js';
 import { matchFields, parseFieldSelector, parseLabelSelector, type FieldReq, type LabelSelector } from './selectors.js';
 import { errors, field, KubeError, type FieldError, type Json, type Obj } from './status.js';
 import {

@@ -163,7 +163,6 @@ export function validateObjectMeta(t: ResourceType, obj: Obj, warnings: string[]
 // ---------------------------------------------------------------------------------------------- schemas of built-ins
 
 const str: Schema = { type: 'string' };
-const int: Schema = { type: 'integer', format: 'int64' };
 const bool: Schema = { type: 'boolean' };
 const strMap: Schema = { type: 'object', additionalProperties: { type: 'string' } };
 const anyObj: Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
