@@ -178,13 +178,14 @@ export class Controller {
   }
 
   private async reconcileKey(org: string, mode: { once?: boolean } = {}): Promise<void> {
-    const desired = this.deps.source.snapshot().orgs.get(org);
+    const snapshot = this.deps.source.snapshot();
+    const desired = snapshot.orgs.get(org);
     if (desired) {
       this.known.set(org, desired);
       this.goneSince.delete(org);
       return this.run(org, desired, { desired: new Map([[org, desired]]) }, mode);
     }
-    const last = this.known.get(org);
+    const last = snapshot.deleting?.get(org) ?? this.known.get(org);
     if (!last) return; // never managed here: nothing to do
     if (last.deletionPolicy !== 'Delete') {
       this.known.delete(org);

@@ -10,6 +10,12 @@ import type { DesiredOrg } from '../model/desired.js';
  */
 export interface DesiredSnapshot {
   orgs: ReadonlyMap<string, DesiredOrg>;
+  /**
+   * Organizations whose declaration is being deleted, with what it last declared (a custom resource with a
+   * deletionTimestamp, held by a finalizer): their deletionPolicy acts even if this process never saw them
+   * alive. A directory source has none: a file that is gone is simply gone.
+   */
+  deleting?: ReadonlyMap<string, DesiredOrg>;
   problems: readonly Diagnostic[];
   /** A valid set has been read at least once. */
   loaded: boolean;
