@@ -3,7 +3,7 @@ import type { DesiredOrg } from '../model/desired.js';
 import { summarize, type Change, type Observed, type Plan } from '../model/plan.js';
 import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
-import { capabilityProblems } from './capabilities.js';
+import { capabilityNotes, capabilityProblems } from './capabilities.js';
 import { diffOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
@@ -87,9 +87,12 @@ export async function planOrganization(platform: Platform, resolver: CredentialR
   const notes: string[] = [];
   const problems = capabilityProblems(org, platform.capabilities, platform.description);
   if (problems.length) return { organization: org.name, actual: undefined, observed: null, changes: [], notes, problems };
-  const actual = await platform.read(org.name);
+  const actual = await platform.read(org.name, org.externalId ? { externalId: org.externalId } : undefined);
+  for (const n of actual?.notes ?? []) notes.push(n);
   const credentials = await compareCredentials(platform, resolver, org, actual, notes, problems);
-  const changes = diffOrganization(org, actual, { ...acting, credentials });
+  const caps = platform.capabilities;
+  const changes = diffOrganization(org, actual, { ...acting, credentials, compareOptions: caps.optionDrift !== 'none', cacheUnknown: caps.organizations.cache === 'write-only' });
+  for (const n of capabilityNotes(org, caps, platform.description, changes.filter((c) => c.action === 'invite').length)) notes.push(n);
   return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, notes, problems };
 }
 
