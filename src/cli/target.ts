@@ -59,6 +59,7 @@ export async function openTarget(flag: string | undefined, io: Io, opts: { rateL
       rateLimitPerMinute: perMinute,
       batchSize,
       create: opts.create ?? true,
+      ...(context?.organization ? { organization: context.organization } : {}),
     });
   } catch (err) {
     if (err instanceof UserError) throw err;

@@ -158,6 +158,7 @@ export async function runApply(
   return withTarget(flags, io, ExitCode.failure, async (target) => {
     const input = flags.planFile ? { saved: readSavedPlan(flags.planFile, io) } : { desired: loadDesired(flags, io, ExitCode.failure) };
     const { platform } = target;
+    if (!target.locks.enforced) io.stderr(`note: ${platform.description} has no lock (locking: ${target.locks.kind}): nothing stops another apply from writing the same organizations at the same time\n`);
     let lastReport = 0;
     const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, input, {
       guards,
