@@ -1,5 +1,6 @@
 import type { Capabilities } from '../model/capabilities.js';
 import type { DesiredOrg } from '../model/desired.js';
+import { ROLE_RANK } from '../model/roles.js';
 
 /**
  * What the manifests ask of a platform that it cannot do, one message per request (naming the organization,
@@ -45,6 +46,11 @@ export function capabilityProblems(org: DesiredOrg, caps: Capabilities, platform
     }
   }
   if (org.integrationsPolicy === 'authoritative' && !types.size) at('spec.integrations.policy', 'integrations cannot be managed');
+  // Validation accepts an admin at the top (platforms without owners); a platform with owners needs one declared.
+  const top = [...caps.roles].sort((a, b) => ROLE_RANK[b] - ROLE_RANK[a])[0];
+  if (org.membersPolicy === 'authoritative' && top && ![...org.members.values()].some((m) => m.role === top)) {
+    at('spec.members.policy', `authoritative, but no member is declared "${top}": it would remove every ${top}; declare at least one`);
+  }
   return out;
 }
 
