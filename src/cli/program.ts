@@ -61,7 +61,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const reconcileOptions = (cmd: Command) =>
     cmd
       .option('-f, --filename <path...>', 'manifests: files, directories (recursive) or - for stdin')
-      .option('--platform <url>', 'http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+      .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
       .option('--max-removals <n|n%>', 'refuse plans removing more members than this, per organization', '25%')
       .option('--allow-owner-changes', 'allow promoting, demoting or removing owners', false)
       .option('--rate-limit <per-minute>', 'client-side limit of platform requests per minute (default $ORGCTL_RATE_LIMIT, else none)')
@@ -101,7 +101,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('force-unlock')
     .description("break the apply lock on organizations, e.g. one a killed apply left (it also runs out by itself after --lock-ttl)")
     .argument('<org...>', 'organizations to unlock')
-    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
     .action(async (orgs: string[], opts: { platform?: string }) => setExit(await (await commands.reconcile()).runForceUnlock(orgs, opts, io)));
 
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
@@ -113,7 +113,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('write the live organization as manifests, such that plan on them shows no changes')
     .option('--org <name>', 'organization to export (default: the current context\'s organization)')
     .option('--out <dir>', 'write organization.yaml, members.yaml, integrations.yaml here (default: stdout)')
-    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
     .action(async (opts: { org?: string; out?: string; platform?: string }) => {
       const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : (await import('./config.js')).currentContext(io.env)?.organization);
       if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
@@ -132,8 +132,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('set-context')
     .argument('<name>')
     .description('create or update a context')
-    .option('--platform <url>', 'http(s)://... or file:PATH')
-    .option('--organization <name>', 'the active organization in this context (default --org of export)')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH')
+    .option('--organization <name>', 'the active organization in this context (default --org of export; on Ango Hub its id)')
     .option('--token-file <path>', 'file holding the bearer token (never the token itself)')
     .action(async (name: string, opts: { platform?: string; organization?: string; tokenFile?: string }) => setExit((await commands.config()).runSetContext(name, opts, io)));
 

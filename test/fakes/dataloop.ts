@@ -106,10 +106,10 @@ export class FakeDataloop {
     return u;
   }
 
-  /** A JWT for `email`, valid `ttlSeconds` (negative: already expired). */
-  token(email: string, opts: { superuser?: boolean; ttlSeconds?: number } = {}): string {
+  /** A JWT for `email`, valid `ttlSeconds` (negative: already expired); `signature` lets a test plant a canary. */
+  token(email: string, opts: { superuser?: boolean; ttlSeconds?: number; signature?: string } = {}): string {
     this.user(email);
-    const t = fakeJwt({ sub: this.users.get(email)!.id, exp: Math.floor(this.now() / 1000) + (opts.ttlSeconds ?? 3600) });
+    const t = fakeJwt({ sub: this.users.get(email)!.id, exp: Math.floor(this.now() / 1000) + (opts.ttlSeconds ?? 3600) }, opts.signature);
     this.tokens.set(t, { email, superuser: opts.superuser ?? false });
     return t;
   }
