@@ -7,6 +7,7 @@ import { VERSION } from './version.js';
 const commands = {
   config: () => import('./commands/config.js'),
   export: () => import('./commands/export.js'),
+  handoff: () => import('./commands/handoff.js'),
   platform: () => import('./commands/platform.js'),
   reconcile: () => import('./commands/reconcile.js'),
   schema: () => import('./commands/schema.js'),
@@ -119,6 +120,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
       setExit(await (await commands.export()).runExport({ ...opts, org }, io));
     });
+
+  program
+    .command('handoff')
+    .description('for a platform without a user API (deepomatic): write the bulk-invite CSVs and the checklist an admin applies by hand')
+    .argument('<platform>', 'deepomatic')
+    .requiredOption('-f, --filename <path...>', 'manifests: files, directories (recursive) or - for stdin')
+    .requiredOption('--out <dir>', 'write invite-<role>.csv files and checklist.md here')
+    .option('--current <csv>', "the admin page's user table (columns Email, Role, Status), to diff against as plan does")
+    .option('--org <name>', 'the organization, when the manifests declare several')
+    .option('--role <orgctl=deepomatic...>', 'map a role, e.g. member="Project manager" (default owner, admin -> Org Admin; member -> Data scientist; worker -> Annotator)', [])
+    .action(async (target: string, opts: { filename: string[]; out: string; current?: string; org?: string; role: string[] }) => setExit(await (await commands.handoff()).runHandoff(target, opts, io)));
 
   const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
   config.command('get-contexts').description('list contexts').action(async () => setExit((await commands.config()).runGetContexts(io)));
