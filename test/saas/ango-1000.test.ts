@@ -7,14 +7,16 @@ import { FakeAngo, type FakeAngoOrg } from '../fakes/ango.js';
 /**
  * A 1,000-member Ango Hub organization applied by the real CLI under the fake's rate limit, with no 429.
  *
- * Ango's standard plan allows 100 requests a minute. At that pace the ~170 requests of this test would take
- * about two minutes, so the fake's window is shortened ten times (100 requests per 6 s) and the client's limit
- * scaled the same way: --rate-limit 950, i.e. the adapter's default of 100 a minute less its 5% margin, times
- * ten. `--batch-size 10` makes the apply send more requests than one window allows (with the default batch
- * of 100 the whole apply is about 25 requests), so only the client's spacing keeps it from a 429.
+ * Ango's standard plan allows 100 requests a minute. At that pace the ~150 requests of this test would take
+ * about a minute and a half, so the fake's window is shortened five times (100 requests per 12 s) and the
+ * client's limit scaled the same way: --rate-limit 475, i.e. the adapter's default of 100 a minute less its 5%
+ * margin, times five. `--batch-size 20` makes the first apply send more requests than one window allows (with
+ * the default batch of 100 the whole apply is about 25 requests), so only the client's spacing keeps it from
+ * a 429. Requests go one at a time, so a window can hold at most one request sent before it began plus those
+ * sent in it: 95 + 1 at this spacing, unless the child stalls over 600 ms between spacing and sending.
  */
 
-const SCALE = 10;
+const SCALE = 5;
 const ADMIN = 'admin@acme.example';
 const people = (n: number) => Array.from({ length: n }, (_, i) => `p${String(i).padStart(4, '0')}@acme.example`);
 
@@ -55,7 +57,7 @@ describe('Ango Hub: 1,000 members under 100 requests a minute', () => {
   afterAll(() => fake?.stop());
 
   const apply = (file: string, extra: string[] = []) =>
-    orgctl(['apply', '-f', file, '--yes', '--batch-size', '10', '--rate-limit', String(100 * 0.95 * SCALE), ...extra], { cwd: dir, env });
+    orgctl(['apply', '-f', file, '--yes', '--batch-size', '20', '--rate-limit', String(100 * 0.95 * SCALE), ...extra], { cwd: dir, env });
 
   it('invites 1,000, then changes 300 roles and removes 100, with no 429', async () => {
     const everyone = people(1000);
