@@ -281,7 +281,7 @@ const CORPUS: Row[] = [
   {
     fixture: 'authoritative-without-owner.yaml',
     expected: [
-      ['authoritative-without-owner.yaml', 7, 13, 'spec.members.policy', 'organization "acme" is authoritative but no Membership declares an owner of it'],
+      ['authoritative-without-owner.yaml', 7, 13, 'spec.members.policy', 'organization "acme" is authoritative but no Membership declares an owner or admin of it'],
     ],
   },
 

@@ -1,5 +1,6 @@
 import { quote } from '../util/quote.js';
 import { httpAddressProblem } from '../platform/http/address.js';
+import { parseSaasAddress, SAAS_PLATFORMS } from '../platform/saas/address.js';
 import { ExitCode, UserError } from './io.js';
 
 /**
@@ -10,8 +11,14 @@ import { ExitCode, UserError } from './io.js';
  */
 export function checkPlatformAddress(raw: string, from: string): string {
   if (raw === '' || raw.startsWith('file:')) return raw;
+  const hosted = parseSaasAddress(raw);
+  if (typeof hosted === 'string') throw new UserError(`${from}: ${hosted}`, ExitCode.usage);
+  if (hosted) return raw;
   if (!/^https?:\/\//i.test(raw)) {
-    throw new UserError(`${from} must be http(s)://HOST:PORT or file:PATH, not ${quote(raw.replace(/\/\/[^/@]*@/, '//…@'))}`, ExitCode.usage);
+    throw new UserError(
+      `${from} must be http(s)://HOST:PORT or file:PATH, not ${quote(raw.replace(/\/\/[^/@]*@/, '//…@'))} (hosted platforms: ${SAAS_PLATFORMS.dataloop.form}, ${SAAS_PLATFORMS.ango.form})`,
+      ExitCode.usage,
+    );
   }
   const problem = httpAddressProblem(raw);
   if (problem === 'carries credentials') {

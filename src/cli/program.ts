@@ -9,6 +9,7 @@ const commands = {
   config: () => import('./commands/config.js'),
   controller: () => import('./commands/controller.js'),
   export: () => import('./commands/export.js'),
+  handoff: () => import('./commands/handoff.js'),
   platform: () => import('./commands/platform.js'),
   reconcile: () => import('./commands/reconcile.js'),
   schema: () => import('./commands/schema.js'),
@@ -99,7 +100,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const reconcileOptions = (cmd: Command) =>
     cmd
       .option('-f, --filename <path...>', 'manifests: files, directories (recursive) or - for stdin')
-      .option('--platform <url>', 'http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+      .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... (orgctl platform serve) or file:PATH (embedded); default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
       .option('--max-removals <n|n%>', 'refuse plans removing more members than this, per organization', '25%')
       .option('--allow-owner-changes', 'allow promoting, demoting or removing owners', false)
       .option('--rate-limit <per-minute>', 'client-side limit of platform requests per minute (default $ORGCTL_RATE_LIMIT, else none)')
@@ -168,7 +169,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('force-unlock')
     .description("break the apply lock on organizations, e.g. one a killed apply left (it also runs out by itself after --lock-ttl)")
     .argument('<org...>', 'organizations to unlock')
-    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
     .option('--force', 'break the lock without asking', false)
     .action(async (orgs: string[], opts: { platform?: string; force: boolean }) => setExit(await (await commands.reconcile()).runForceUnlock(orgs, opts, io, io.confirm)));
 
@@ -181,12 +182,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('write the live organization as manifests, such that plan on them shows no changes')
     .option('--org <name>', 'organization to export (default: the current context\'s organization)')
     .option('--out <dir>', 'write organization.yaml, members.yaml, integrations.yaml here (default: stdout)')
-    .option('--platform <url>', 'http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
     .action(async (opts: { org?: string; out?: string; platform?: string }) => {
       const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : (await import('./config.js')).currentContext(io.env)?.organization);
       if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
       setExit(await (await commands.export()).runExport({ ...opts, org }, io));
     });
+
+  program
+    .command('handoff')
+    .description('for a platform without a user API (deepomatic): write the bulk-invite CSVs and the checklist an admin applies by hand')
+    .argument('<platform>', 'deepomatic')
+    .requiredOption('-f, --filename <path...>', 'manifests: files, directories (recursive) or - for stdin')
+    .requiredOption('--out <dir>', 'write invite-<role>.csv files and checklist.md here')
+    .option('--current <csv>', "the admin page's user table (columns Email, Role, Status), to diff against as plan does")
+    .option('--org <name>', 'the organization, when the manifests declare several')
+    .option('--role <orgctl=deepomatic...>', 'map a role, e.g. member="Project manager" (default owner, admin -> Org Admin; member -> Data scientist; worker -> Annotator)', [])
+    .action(async (target: string, opts: { filename: string[]; out: string; current?: string; org?: string; role: string[] }) => setExit(await (await commands.handoff()).runHandoff(target, opts, io)));
 
   const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
   config.command('get-contexts').description('list contexts').action(async () => setExit((await commands.config()).runGetContexts(io)));
@@ -206,8 +218,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('set-context')
     .argument('<name>')
     .description('create or update a context (never switches to it: use use-context)')
-    .option('--platform <url>', 'http(s)://... or file:PATH')
-    .option('--organization <name>', 'the active organization in this context (default --org of export)')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH')
+    .option('--organization <name>', 'the active organization in this context (default --org of export; on Ango Hub its id)')
     .option('--token-file <path>', 'file holding the bearer token (never the token itself)')
     .action(async (name: string, opts: { platform?: string; organization?: string; tokenFile?: string }) => setExit((await commands.config()).runSetContext(name, opts, io)));
 

@@ -64,6 +64,7 @@ export async function openTarget(flag: string | undefined, io: Io, opts: { rateL
       onRetry: io.stderrTTY
         ? (what, attempt, delayMs, why) => io.stderr(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})\n`)
         : undefined,
+      ...(context?.organization ? { organization: context.organization } : {}),
     });
   } catch (err) {
     if (err instanceof UserError) throw err;

@@ -4,6 +4,9 @@ import { normalizeEmail } from '../model/email.js';
 import type { Integration, Loaded, Membership, Organization } from './model.js';
 import { effectiveRole } from './semantics.js';
 
+/** Annotation naming the platform's own id of an Organization (Crossplane's external-name, for id-addressed platforms). */
+export const EXTERNAL_ID = 'orgctl.dev/external-id';
+
 /**
  * Folds validated manifests into one desired state per organization. Validation has already refused
  * conflicting roles, unknown organizations and duplicates, so this only merges.
@@ -15,6 +18,7 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
     const o = object as Organization;
     orgs.set(o.metadata.name, {
       name: o.metadata.name,
+      ...(o.metadata.annotations?.[EXTERNAL_ID] ? { externalId: o.metadata.annotations[EXTERNAL_ID] } : {}),
       displayName: o.spec.displayName,
       plan: o.spec.plan,
       cache: o.spec.cache ? { enabled: o.spec.cache.enabled, podType: o.spec.cache.podType ?? 'small' } : undefined,

@@ -102,7 +102,8 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
         const email = str(member.email);
         if (!email) continue;
         const role = effectiveRole(member, spec);
-        if (role === 'owner') owners.set(org, (owners.get(org) ?? 0) + 1);
+        // Owners, or admins on platforms without owners (Ango Hub): plan checks the platform's top role.
+        if (role === 'owner' || role === 'admin') owners.set(org, (owners.get(org) ?? 0) + 1);
         const key = normalizeEmail(email);
         const first = seen.get(key);
         const here = { source: l.source, index, ownRole: member.role !== undefined, role };
@@ -130,13 +131,14 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
   }
 
   // 4. An authoritative organization removes whoever is not declared: without a declared owner it would
-  //    remove every owner.
+  //    remove every owner. Platforms without owners (Ango Hub) have admins at the top, so here an admin is
+  //    enough; plan checks the role the target platform has at the top (plan/capabilities.ts).
   for (const [name, l] of orgs) {
     const members = record(record(l.object.spec).members);
     if (members.policy === 'authoritative' && !owners.get(name)) {
       add(
         { source: l.source, path: ['spec', 'members', 'policy'] },
-        `organization "${name}" is authoritative but no Membership declares an owner of it; declare at least one member with role "owner"`,
+        `organization "${name}" is authoritative but no Membership declares an owner or admin of it; declare at least one member with role "owner" (or "admin" on a platform without owners, such as Ango Hub)`,
       );
     }
   }

@@ -28,6 +28,8 @@ export interface ActualIntegration {
 
 export interface ActualOrg {
   name: string;
+  /** The platform's own id of the organization, where it differs from the name (export writes it as `orgctl.dev/external-id`). */
+  externalId?: string;
   displayName: string;
   plan: OrgPlan;
   creator: string;
@@ -37,4 +39,6 @@ export interface ActualOrg {
   members: Map<string, ActualMember>;
   invites: Map<string, ActualInvite>;
   integrations: Map<string, ActualIntegration>;
+  /** What the adapter could not read or had to interpret (a platform API's limits), said once in the plan. */
+  notes?: string[];
 }

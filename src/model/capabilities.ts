@@ -15,8 +15,11 @@ export interface Capabilities {
     rename: boolean;
     /** The billing plan (freemium/premium) can be read and changed. */
     plan: boolean;
-    /** The dataset cache can be read and switched. */
-    cache: boolean;
+    /**
+     * The dataset cache can be read and switched. `write-only`: it can be switched but its state cannot be
+     * read, so a declared cache is applied on every run (and the plan says why).
+     */
+    cache: boolean | 'write-only';
   };
   invites: {
     /** Pending and expired invites can be listed (else they cannot be told from people never invited). */
@@ -35,6 +38,18 @@ export interface Capabilities {
    * values are the stored ones; `none`: it cannot, so the diff never plans an update for credentials alone.
    */
   credentialDrift: 'compare' | 'none';
+  /**
+   * How drift of an existing integration's non-secret options is found: `compare` (the default): the platform
+   * returns them; `none`: it does not, so the diff never plans an update for options alone.
+   */
+  optionDrift?: 'compare' | 'none';
+  /**
+   * Per integration type, the `options` and credential fields the platform takes (a type not listed takes any):
+   * the planner refuses others, naming them, instead of letting apply drop them.
+   */
+  integrationFields?: Readonly<Record<string, { options: readonly string[]; credentials: readonly string[] }>>;
+  /** Why something is missing, by manifest field (`spec.plan`, `spec.cache`, ...), for the planner's messages. */
+  why?: Readonly<Record<string, string>>;
   /** The platform keeps a state version per organization; without one, staleness compares a digest of the state. */
   stateVersion: boolean;
   /**

@@ -29,6 +29,8 @@ export interface DesiredIntegration {
 
 export interface DesiredOrg {
   name: string;
+  /** The platform's own id of the organization (annotation `orgctl.dev/external-id`), for platforms that address organizations by id. */
+  externalId?: string;
   displayName?: string;
   plan?: OrgPlan;
   cache?: { enabled: boolean; podType: PodType };

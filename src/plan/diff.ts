@@ -43,6 +43,10 @@ export interface DiffOptions {
   actsForOthers?: boolean;
   /** Credentials of existing integrations, as compared by the platform. */
   credentials?: CredentialsComparison;
+  /** The platform returns integration options (Capabilities.optionDrift); default true. */
+  compareOptions?: boolean;
+  /** The platform cannot report the cache state (Capabilities.organizations.cache `write-only`): a declared cache is applied every time. */
+  cacheUnknown?: boolean;
 }
 
 /**
@@ -77,7 +81,11 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     }
   }
   const cacheNow = actual?.cache ?? { enabled: false, podType: null };
-  if (desired.cache?.enabled && (!cacheNow.enabled || cacheNow.podType !== desired.cache.podType)) {
+  if (desired.cache && opts.cacheUnknown) {
+    const why = 'the platform cannot report the cache state; applied on every run';
+    if (desired.cache.enabled) out.push(change('cache-apply', org, org, null, { podType: desired.cache.podType }, why));
+    else out.push(change('cache-destroy', org, org, { podType: null }, null, why));
+  } else if (desired.cache?.enabled && (!cacheNow.enabled || cacheNow.podType !== desired.cache.podType)) {
     out.push(
       change(
         'cache-apply',
@@ -157,7 +165,7 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     }
     const reasons: string[] = [];
     if (have.type !== want.type) reasons.push(`type is ${have.type}, declared ${want.type}`);
-    if (canonicalJson(have.options) !== canonicalJson(want.options)) reasons.push('options differ');
+    if (opts.compareOptions !== false && canonicalJson(have.options) !== canonicalJson(want.options)) reasons.push('options differ');
     // Only a platform that says the values differ makes an update; one that cannot tell never does.
     if (want.credentialsRef && opts.credentials?.get(name) === 'differ') reasons.push("credentials differ from the platform's");
     if (reasons.length) {

@@ -3,7 +3,7 @@ import type { DesiredOrg } from '../model/desired.js';
 import { summarize, type Change, type Observed, type Plan } from '../model/plan.js';
 import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
-import { capabilityProblems } from './capabilities.js';
+import { capabilityNotes, capabilityProblems } from './capabilities.js';
 import { diffOrganization, teardownOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
@@ -102,15 +102,18 @@ async function compareCredentials(
 export async function planOrganization(platform: Platform, resolver: CredentialResolver, org: DesiredOrg, acting: Acting): Promise<OrgPlan> {
   const found: Findings = { notes: [], warnings: [], uncompared: [], problems: capabilityProblems(org, platform.capabilities, platform.description) };
   if (found.problems.length) return { organization: org.name, actual: undefined, observed: null, changes: [], ...found };
-  const actual = await platform.read(org.name);
+  const actual = await platform.read(org.name, org.externalId ? { externalId: org.externalId } : undefined);
+  for (const n of actual?.notes ?? []) found.notes.push(n);
   const credentials = await compareCredentials(platform, resolver, org, actual, found);
-  const changes = diffOrganization(org, actual, { ...acting, credentials });
+  const caps = platform.capabilities;
+  const changes = diffOrganization(org, actual, { ...acting, credentials, compareOptions: caps.optionDrift !== 'none', cacheUnknown: caps.organizations.cache === 'write-only' });
+  for (const n of capabilityNotes(org, caps, platform.description, changes.filter((c) => c.action === 'invite').length)) found.notes.push(n);
   return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found };
 }
 
 /** Plans removing what an organization's (deleted) manifests declared; see teardownOrganization. */
 export async function planTeardown(platform: Platform, org: DesiredOrg, acting: Acting): Promise<OrgPlan> {
-  const actual = await platform.read(org.name);
+  const actual = await platform.read(org.name, org.externalId ? { externalId: org.externalId } : undefined);
   const { changes, notes } = teardownOrganization(org, actual, { actor: acting.actor });
   return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, notes, warnings: [], uncompared: [], problems: [] };
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
-import type { Locks } from './locks.js';
+import { NoLocks, type Locks } from './locks.js';
+import { parseSaasAddress, SAAS_PLATFORMS, type SaasAddress } from './saas/address.js';
 import type { Platform } from './types.js';
 
 /** A platform to reconcile against, and the lock that keeps two appliers off one organization. */
@@ -33,6 +34,8 @@ export interface OpenOptions {
   /** How long requests fail at once after the platform could not be reached (see HttpClient); default 30 s. */
   breakerCooldownMs?: number;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
+  /** The context's organization (Ango Hub: its id, for manifests that give none). */
+  organization?: string;
 }
 
 /** One kind of platform: which addresses it takes, and how to open one. Adapters load only when opened. */
@@ -91,8 +94,48 @@ const embedded: PlatformKind = {
   },
 };
 
+function saas(address: string): SaasAddress {
+  const parsed = parseSaasAddress(address);
+  if (!parsed || typeof parsed === 'string') throw new Error(parsed ?? 'not a hosted platform address');
+  return parsed;
+}
+
+/** The user's own email, when given: hosted platforms may not say whose token they were handed. */
+const user = (env: NodeJS.ProcessEnv) => env.ORGCTL_USER?.trim() || undefined;
+
+/** Dataloop: no lease API, so no apply lock. ORGCTL_REFRESH_TOKEN, when set, renews an expiring JWT. */
+const dataloop: PlatformKind = {
+  name: SAAS_PLATFORMS.dataloop.name,
+  form: SAAS_PLATFORMS.dataloop.form,
+  matches: (address) => parseSaasAddress(address) !== undefined && saas(address).kind === 'dataloop',
+  async open(address, opts) {
+    const { openDataloop } = await import('./dataloop/platform.js');
+    const refresh = opts.env.ORGCTL_REFRESH_TOKEN?.trim() || undefined;
+    const platform = openDataloop(saas(address).base, opts.token(), refresh, { rateLimitPerMinute: opts.rateLimitPerMinute, batchSize: opts.batchSize, user: user(opts.env), onRetry: opts.onRetry });
+    return { platform, locks: new NoLocks() };
+  },
+};
+
+/** Ango Hub: no lease API; the client keeps to the documented 100 requests a minute unless told otherwise. */
+const ango: PlatformKind = {
+  name: SAAS_PLATFORMS.ango.name,
+  form: SAAS_PLATFORMS.ango.form,
+  matches: (address) => parseSaasAddress(address) !== undefined && saas(address).kind === 'ango',
+  async open(address, opts) {
+    const { openAngo } = await import('./ango/platform.js');
+    const platform = openAngo(saas(address).base, opts.token(), {
+      organization: opts.organization,
+      rateLimitPerMinute: opts.rateLimitPerMinute,
+      batchSize: opts.batchSize,
+      user: user(opts.env),
+      onRetry: opts.onRetry,
+    });
+    return { platform, locks: new NoLocks() };
+  },
+};
+
 /** Every platform orgctl can reconcile, tried in order. */
-export const PLATFORM_KINDS: readonly PlatformKind[] = [builtinHttp, embedded];
+export const PLATFORM_KINDS: readonly PlatformKind[] = [dataloop, ango, builtinHttp, embedded];
 
 export function platformKind(address: string): PlatformKind | undefined {
   return PLATFORM_KINDS.find((k) => k.matches(address));

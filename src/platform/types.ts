@@ -2,6 +2,11 @@ import type { ActualIntegration, ActualOrg } from '../model/actual.js';
 import type { Capabilities } from '../model/capabilities.js';
 import type { OrgPlan, PodType, Profile, ProjectAssignment, Role } from '../model/roles.js';
 
+/** What a manifest says of an organization's identity on the platform, besides its name. */
+export interface OrgRef {
+  externalId?: string;
+}
+
 /** Per-email outcome of a batched write. */
 export interface ItemResult {
   email: string;
@@ -56,8 +61,12 @@ export interface Platform {
   actor(): Promise<string>;
   /** Whether the actor may create organizations for someone else (who becomes the creator). */
   actsForOthers(): Promise<boolean>;
-  /** The organization's current state, read with list calls only; undefined if it does not exist. */
-  read(org: string): Promise<ActualOrg | undefined>;
+  /**
+   * The organization's current state, read with list calls only; undefined if it does not exist. `ref` carries
+   * what the manifest says of the organization's identity on the platform (its id, for platforms that address
+   * organizations by id).
+   */
+  read(org: string, ref?: OrgRef): Promise<ActualOrg | undefined>;
   /**
    * Whether `credentials` are the values stored for an existing integration (Capabilities.credentialDrift
    * `compare`); undefined when that cannot be told. Never returns or logs the stored values.

@@ -33,7 +33,7 @@ export function runSetContext(name: string, opts: { platform?: string; organizat
   const config = readConfig(io.env);
   const existing = config.contexts.find((c) => c.name === name);
   const platform = opts.platform ?? existing?.platform;
-  if (!platform) throw new UserError('a new context needs --platform (http(s)://... or file:PATH)', ExitCode.usage);
+  if (!platform) throw new UserError('a new context needs --platform (dataloop, ango, http(s)://... or file:PATH)', ExitCode.usage);
   checkPlatformAddress(platform, '--platform');
   const ctx: Context = {
     name,

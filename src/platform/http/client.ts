@@ -106,13 +106,16 @@ export class HttpClient {
         this.opts.onRetry?.(what, attempt + 1, delay, why);
         await this.sleep(delay);
       };
+      // Outside the transport's try: a token that cannot be had (expired, refresh refused) is that error,
+      // not a network failure to retry.
+      const auth = await this.opts.auth();
       let res;
       try {
         res = await request(`${this.baseUrl}${path}`, {
           method,
           dispatcher: this.agent,
           headers: {
-            ...(await this.opts.auth()),
+            ...auth,
             accept: 'application/json',
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
