@@ -12,6 +12,7 @@ const commands = {
   handoff: () => import('./commands/handoff.js'),
   platform: () => import('./commands/platform.js'),
   reconcile: () => import('./commands/reconcile.js'),
+  report: () => import('./commands/report.js'),
   schema: () => import('./commands/schema.js'),
   validate: () => import('./commands/validate.js'),
 };
@@ -112,6 +113,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(outputOption())
     .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
+    .option('--expiring-within <duration>', 'list declared access that ends within this long (text output)', '14d')
     .action(async (opts) => setExit(await (await commands.reconcile()).runPlan(opts, io)));
 
   reconcileOptions(program.command('apply').description('apply manifests (after confirmation) or a saved plan'))
@@ -199,6 +201,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--org <name>', 'the organization, when the manifests declare several')
     .option('--role <orgctl=deepomatic...>', 'map a role, e.g. member="Project manager" (default owner, admin -> Org Admin; member -> Data scientist; worker -> Annotator)', [])
     .action(async (target: string, opts: { filename: string[]; out: string; current?: string; org?: string; role: string[] }) => setExit(await (await commands.handoff()).runHandoff(target, opts, io)));
+
+  program
+    .command('report')
+    .description('who has access to an organization and why: members and invites, who invited them, where they are declared')
+    .option('--org <name>', "the organization (default: the current context's organization)")
+    .option('-f, --filename <path...>', 'manifests: shows where each person is declared, and who is not')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
+    .option('--stale-after <duration>', 'pending invites older than this are stale', '14d')
+    .option('--platform <url>', 'dataloop[+URL], ango[+URL], http(s)://... or file:PATH; default $ORGCTL_PLATFORM, else file:.orgctl/platform.db')
+    .action(async (opts: { org?: string; filename?: string[]; output: 'text' | 'json' | 'csv'; staleAfter: string; platform?: string }) => {
+      const org = opts.org ?? (opts.platform || io.env.ORGCTL_PLATFORM ? undefined : (await import('./config.js')).currentContext(io.env)?.organization);
+      if (!org) throw new UserError('which organization? pass --org NAME (or set one in the current context)', ExitCode.usage);
+      setExit(await (await commands.report()).runReport({ ...opts, org }, io));
+    });
 
   const config = program.command('config').description('contexts: which platform and organization orgctl works on ($ORGCTL_CONFIG or ~/.config/orgctl/config.yaml)');
   config.command('get-contexts').description('list contexts').action(async () => setExit((await commands.config()).runGetContexts(io)));

@@ -5,6 +5,7 @@ import { CredentialsError, type CredentialResolver } from '../platform/credentia
 import { LockTimeoutError, type LeaseHeldError } from '../platform/locks.js';
 import type { Target } from '../platform/registry.js';
 import { PlatformError } from '../platform/types.js';
+import { nextExpiry } from '../plan/diff.js';
 import { PlanError } from '../plan/planner.js';
 import { reconcile, type ReconcileOutcome } from '../plan/reconcile.js';
 import type { Logger } from './log.js';
@@ -28,6 +29,8 @@ export interface ControllerOptions {
   deletionGraceMs: number;
   backoff?: BackoffPolicy;
   timers?: Timers;
+  /** The clock expiries are judged by (`$ORGCTL_NOW` in tests); default: the system's. */
+  now?: () => number;
 }
 
 /** How one reconcile of one organization ended, for logs, metrics, status and `--once`. */
@@ -220,6 +223,7 @@ export class Controller {
         lock: { holder: this.opts.lock.holder, ttlMs: this.opts.lock.ttlMs, timeoutMs: this.opts.lock.timeoutMs ?? 0 },
         dryRun: this.opts.dryRun,
         shouldStop: () => this.stopping,
+        now: this.opts.now,
       });
     } catch (err) {
       const seconds = (performance.now() - started) / 1000;
@@ -272,7 +276,7 @@ export class Controller {
           durationMs: seconds * 1000,
         });
         this.record(org, { result, message: outcome.status === 'applied' ? `applied ${outcome.applied.length} change(s)` : 'in sync', outcome }, desired);
-        requeue(this.opts.resyncMs);
+        requeue(this.untilNext(desired));
         return;
       }
       case 'planned':
@@ -308,6 +312,17 @@ export class Controller {
         return;
       }
     }
+  }
+
+  /**
+   * When to reconcile again: at the resync, or just after the next declared access ends if that is sooner,
+   * so access ends on time rather than at the next resync.
+   */
+  private untilNext(desired: DesiredOrg | undefined): number {
+    if (!desired) return this.opts.resyncMs;
+    const now = (this.opts.now ?? Date.now)();
+    const expiry = nextExpiry(desired, now);
+    return expiry === undefined ? this.opts.resyncMs : Math.min(this.opts.resyncMs, expiry - now + 1000);
   }
 
   private recordRequests(): void {

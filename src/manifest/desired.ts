@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { DesiredMember, DesiredOrg } from '../model/desired.js';
 import { normalizeEmail } from '../model/email.js';
+import { laterExpiry, parseExpiry } from '../model/expiry.js';
 import type { Integration, Loaded, Membership, Organization } from './model.js';
 import { effectiveRole } from './semantics.js';
 
@@ -37,6 +38,8 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
       if (!org) continue;
       for (const p of m.spec.members) {
         const email = normalizeEmail(p.email);
+        const expiry = p.expiresAt ?? m.spec.expiresAt;
+        const expiresAt = expiry === undefined ? undefined : new Date(parseExpiry(expiry)!).toISOString();
         const member: DesiredMember = {
           email,
           role: effectiveRole(p, m.spec),
@@ -44,10 +47,20 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
           lastName: p.lastName,
           description: p.description,
           projects: p.projects ?? [],
+          ...(expiresAt ? { expiresAt } : {}),
         };
         const existing = org.members.get(email);
-        // The same person in two Memberships (same role, or validation would have failed): merge what is said.
-        org.members.set(email, existing ? { ...existing, ...defined(member), projects: [...existing.projects, ...member.projects] } : member);
+        // The same person in two Memberships (same role, or validation would have failed): merge what is said;
+        // they keep access until the later of the two ends (or for good, if one has no end).
+        if (!existing) {
+          org.members.set(email, member);
+          continue;
+        }
+        const merged: DesiredMember = { ...existing, ...defined(member), projects: [...existing.projects, ...member.projects] };
+        const later = laterExpiry(existing.expiresAt, member.expiresAt);
+        if (later) merged.expiresAt = later;
+        else delete merged.expiresAt;
+        org.members.set(email, merged);
       }
     } else if (object.kind === 'Integration') {
       const i = object as Integration;

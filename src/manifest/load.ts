@@ -7,7 +7,7 @@ import { formatPath, type FieldPath } from './path.js';
 import { findInlineSecrets } from './secrets.js';
 import { describeUnclosed, findUnclosed, isUnclosedReason } from './unclosed.js';
 import type { Finding } from './finding.js';
-import { checkSemantics } from './semantics.js';
+import { checkSemantics, expiredEntries } from './semantics.js';
 import { decodeSource, type Source } from './sources.js';
 import { closest } from './suggest.js';
 import { SchemaValidator } from './validate-schema.js';
@@ -16,6 +16,8 @@ import { SchemaValidator } from './validate-schema.js';
 export interface LoadOptions {
   /** Documents of other kinds are errors instead of skipped with a note. */
   strict?: boolean;
+  /** The time expiries are judged at (entries already expired are noted); default: now. */
+  now?: number;
 }
 
 export interface LoadResult {
@@ -248,7 +250,8 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     parsed.docs.forEach((doc, i) => handle(doc, { file: source.name, doc: i, prefix: [] }));
   });
 
-  findings.push(...checkSemantics(objects));
+  for (const f of checkSemantics(objects)) findings.push(f);
+  for (const e of expiredEntries(objects, opts.now ?? Date.now())) skipped.push({ source: { ...e.source, prefix: [...e.path] }, message: e.message });
 
   placeFindings(findings, skipped, texts, diagnostics, notes);
   return { objects, diagnostics: sortDiagnostics(diagnostics), notes, files: sources.length };

@@ -57,6 +57,7 @@ export interface OrganizationSpec {
 export interface MemberSpec {
   email: string;
   role?: Role;
+  expiresAt?: string;
   firstName?: string;
   lastName?: string;
   description?: string;
@@ -66,6 +67,7 @@ export interface MemberSpec {
 export interface MembershipSpec {
   organization: string;
   role?: Role;
+  expiresAt?: string;
   members: MemberSpec[];
 }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_ROLE, type Role } from '../model/roles.js';
 import { normalizeEmail } from '../model/email.js';
+import { parseExpiry } from '../model/expiry.js';
 import type { Finding } from './finding.js';
 import { CREDENTIAL_FREE_TYPES, type IntegrationType, type Loaded, type Manifest, type SourceRef } from './model.js';
 import type { FieldPath } from './path.js';
@@ -96,9 +97,16 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
       if (!org || !Array.isArray(spec.members)) continue;
       let seen = people.get(org);
       if (!seen) people.set(org, (seen = new Map()));
+      const expiry = (value: unknown, path: FieldPath) => {
+        if (typeof value === 'string' && parseExpiry(value) === undefined) {
+          add({ source: l.source, path }, `${JSON.stringify(value.slice(0, 80))} is not an RFC 3339 date or time; write e.g. 2026-12-31 (access ends at 00:00 UTC that day) or 2026-12-31T18:00:00Z`);
+        }
+      };
+      expiry(spec.expiresAt, ['spec', 'expiresAt']);
       const members = spec.members as unknown[];
       for (let index = 0; index < members.length; index++) {
         const member = record(members[index]);
+        if (member.expiresAt !== undefined) expiry(member.expiresAt, ['spec', 'members', index, 'expiresAt']);
         const email = str(member.email);
         if (!email) continue;
         const role = effectiveRole(member, spec);
@@ -177,4 +185,36 @@ function checkCredentialsRef(l: Loaded, add: (place: Place, message: string) => 
   if (r.keys !== undefined && r.secretName === undefined) {
     add(place(['spec', 'credentialsRef', 'keys']), 'keys maps credential fields to keys of a Kubernetes Secret; it needs secretName');
   }
+}
+
+/**
+ * Entries whose access has already ended at `now` (a note, not an error: from now on a plan removes them),
+ * each at the field that set its expiry.
+ */
+export function expiredEntries(objects: Loaded[], now: number): { source: SourceRef; path: FieldPath; message: string }[] {
+  const out: { source: SourceRef; path: FieldPath; message: string }[] = [];
+  for (const { object, source } of objects) {
+    if (object.kind !== 'Membership') continue;
+    const spec = record(object.spec);
+    const members = Array.isArray(spec.members) ? (spec.members as unknown[]) : [];
+    const whole = typeof spec.expiresAt === 'string' ? parseExpiry(spec.expiresAt) : undefined;
+    let fromWhole = 0;
+    members.forEach((m, index) => {
+      const member = record(m);
+      if (typeof member.expiresAt === 'string') {
+        const at = parseExpiry(member.expiresAt);
+        if (at !== undefined && at <= now) {
+          out.push({ source, path: [...source.prefix, 'spec', 'members', index, 'expiresAt'], message: `access of ${str(member.email) ?? 'this person'} expired on ${new Date(at).toISOString()}; a plan removes them` });
+        }
+      } else if (whole !== undefined && whole <= now) fromWhole++;
+    });
+    if (fromWhole) {
+      out.push({
+        source,
+        path: [...source.prefix, 'spec', 'expiresAt'],
+        message: `access of ${fromWhole} ${fromWhole === 1 ? 'person' : 'people'} listed here expired on ${new Date(whole!).toISOString()}; a plan removes them`,
+      });
+    }
+  }
+  return out;
 }

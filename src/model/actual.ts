@@ -6,6 +6,8 @@ export interface ActualMember extends Required<Profile> {
   email: string;
   role: Role;
   creator: boolean;
+  /** When they joined, where the platform says (access reports). */
+  joinedAt?: string;
 }
 
 export interface ActualInvite {
@@ -13,6 +15,10 @@ export interface ActualInvite {
   role: Role;
   status: 'pending' | 'expired';
   projects: { project: string; role: ProjectAssignment['role'] | string }[];
+  /** When it was sent first, and by whom, and when it runs out: for access reports, where the platform says. */
+  invitedAt?: string;
+  invitedBy?: string;
+  expiresAt?: string;
 }
 
 export interface ActualIntegration {

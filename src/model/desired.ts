@@ -6,6 +6,8 @@ export interface DesiredMember extends Profile {
   email: string;
   role: Role;
   projects: ProjectAssignment[];
+  /** When this person's access ends (ISO 8601 instant); from then on they are removed, within the guards. */
+  expiresAt?: string;
 }
 
 /** Where an integration's secret values come from: names of variables, files or Secrets, never values. */

@@ -37,6 +37,8 @@ function phase(c: Change): number {
 export type CredentialsComparison = ReadonlyMap<string, 'match' | 'differ' | 'unknown'>;
 
 export interface DiffOptions {
+  /** The time expiries are judged at, in ms since the epoch (the planner passes the clock's). Default: now. */
+  now?: number;
   /** The acting identity: creates new organizations unless it acts for others. */
   actor?: string;
   /** The actor may create an organization for its first declared owner (a platform operator). */
@@ -107,8 +109,15 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
   if (creator && Object.keys(creatorProfile).length) {
     out.push(change('update-profile', org, creator, null, creatorProfile, "profile of the new organization's creator"));
   }
+  // Time-bound access: from its end on, a person is treated as not declared, and removed whatever the policy.
+  const now = opts.now ?? Date.now();
+  const expired: { email: string; expiresAt: string }[] = [];
   for (const [email, want] of desired.members) {
     if (ignored(email) || email === creator) continue;
+    if (want.expiresAt !== undefined && Date.parse(want.expiresAt) <= now) {
+      expired.push({ email, expiresAt: want.expiresAt });
+      continue;
+    }
     const member = members.get(email);
     if (member) {
       if (member.role !== want.role) {
@@ -137,6 +146,13 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
     } else if (invite.role !== want.role) {
       out.push(change('reinvite', org, email, { role: invite.role, status: 'pending' }, after, `pending invite has role ${invite.role}, declared ${want.role}`));
     }
+  }
+  for (const { email, expiresAt } of expired) {
+    const reason = `access expired on ${expiresAt}`;
+    const member = members.get(email);
+    if (member) out.push(change('remove-member', org, email, { role: member.role }, null, reason));
+    const invite = invites.get(email);
+    if (invite) out.push(change('cancel-invite', org, email, { role: invite.role, status: invite.status }, null, reason));
   }
   if (desired.membersPolicy === 'authoritative') {
     for (const [email, member] of members) {
@@ -233,4 +249,28 @@ export function describeCredentials(ref: CredentialsSource): string {
   if (ref.file) return `file ${ref.file}`;
   if (ref.secretName) return `secret ${ref.secretName}`;
   return 'none';
+}
+
+/** When the next declared access of an organization ends after `now`, if any (the controller wakes up then). */
+export function nextExpiry(desired: DesiredOrg, now: number): number | undefined {
+  let next: number | undefined;
+  for (const m of desired.members.values()) {
+    if (m.expiresAt === undefined) continue;
+    const at = Date.parse(m.expiresAt);
+    if (at > now && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/** Access that ends within `withinMs` after `now`, soonest first (`plan --expiring-within`). */
+export function upcomingExpiries(desired: Iterable<DesiredOrg>, now: number, withinMs: number): { organization: string; email: string; role: string; expiresAt: string }[] {
+  const out: { organization: string; email: string; role: string; expiresAt: string }[] = [];
+  for (const org of desired) {
+    for (const m of org.members.values()) {
+      if (m.expiresAt === undefined) continue;
+      const at = Date.parse(m.expiresAt);
+      if (at > now && at <= now + withinMs) out.push({ organization: org.name, email: m.email, role: m.role, expiresAt: m.expiresAt });
+    }
+  }
+  return out.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.organization.localeCompare(b.organization) || a.email.localeCompare(b.email));
 }

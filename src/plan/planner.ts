@@ -27,10 +27,11 @@ export class PlanError extends Error {
   }
 }
 
-/** Who acts on the platform, read once per plan. */
+/** Who acts on the platform, read once per plan, and when (expiries are judged at `now`). */
 export interface Acting {
   actor: string;
   actsForOthers: boolean;
+  now: number;
 }
 
 /** One organization's part of a plan. */
@@ -150,9 +151,9 @@ export async function makePlan(
   platform: Platform,
   resolver: CredentialResolver,
   desired: Map<string, DesiredOrg>,
-  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean },
+  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean; now?: number },
 ): Promise<PlanResult> {
-  const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers() };
+  const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers(), now: opts.now ?? Date.now() };
   const parts: OrgPlan[] = [];
   for (const org of desired.values()) {
     if (opts.only && !opts.only.includes(org.name)) continue;

@@ -43,6 +43,8 @@ export interface ReconcileOptions {
   shouldStop?: () => boolean;
   /** Plan and check the guards, write nothing. */
   dryRun?: boolean;
+  /** The clock expiries are judged by; default: the system's. */
+  now?: () => number;
 }
 
 /**
@@ -84,8 +86,8 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts
       'saved' in input
         ? await checkSaved(deps.platform, input.saved, opts.guards)
         : 'teardown' in input
-          ? await makePlan(deps.platform, deps.credentials, input.teardown, { guards: opts.guards, teardown: true })
-          : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only });
+          ? await makePlan(deps.platform, deps.credentials, input.teardown, { guards: opts.guards, teardown: true, now: opts.now?.() })
+          : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only, now: opts.now?.() });
     opts.onPlan?.(result);
     const base = { plan: result.plan, notes: result.notes, warnings: result.warnings, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
     if (result.violations.length) return { ...base, status: 'guard-tripped' };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvError, parseCsv, toCsv } from '../../src/platform/deepomatic/csv.js';
+import { CsvError, parseCsv, toCsv } from '../../src/util/csv.js';
 
 describe('CSV (RFC 4180)', () => {
   it('quotes only fields that need it, doubles quotes, ends every record with CRLF', () => {

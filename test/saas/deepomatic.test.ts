@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { desiredState } from '../../src/manifest/desired.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { readSources } from '../../src/manifest/sources.js';
-import { parseCsv } from '../../src/platform/deepomatic/csv.js';
+import { parseCsv } from '../../src/util/csv.js';
 import { INVITE_COLUMNS, planHandoff } from '../../src/platform/deepomatic/handoff.js';
 import { orgctl, tempDir } from '../e2e/cli.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffOrganization } from '../../src/plan/diff.js';
+import { diffOrganization, nextExpiry } from '../../src/plan/diff.js';
 import { checkGuards, parseRemovalLimit } from '../../src/plan/guards.js';
 import type { ActualOrg } from '../../src/model/actual.js';
 import type { DesiredMember, DesiredOrg } from '../../src/model/desired.js';
@@ -167,5 +167,35 @@ describe('checkGuards', () => {
     expect(parseRemovalLimit('10')).toEqual({ count: 10 });
     expect(parseRemovalLimit('abc')).toBeUndefined();
     expect(parseRemovalLimit('120%')).toBeUndefined();
+  });
+});
+
+describe('time-bound access', () => {
+  const org = () => {
+    const d = desired([['root@x.example', 'owner'], ['temp@x.example', 'member'], ['inv@x.example', 'worker']]);
+    d.members.get('temp@x.example')!.expiresAt = '2027-01-15T00:00:00.000Z';
+    d.members.get('inv@x.example')!.expiresAt = '2027-02-01T00:00:00.000Z';
+    return d;
+  };
+  const a = actual([['root@x.example', 'owner', true], ['temp@x.example', 'member']], {
+    invites: new Map([['inv@x.example', { email: 'inv@x.example', role: 'worker', status: 'pending', projects: [] }]]),
+  });
+
+  it('leaves access alone until it ends, then removes the member and cancels the invite, whatever the policy', () => {
+    expect(diffOrganization(org(), a, { now: Date.parse('2027-01-14T23:59:59Z') })).toEqual([]);
+    expect(diffOrganization(org(), a, { now: Date.parse('2027-01-15T00:00:00Z') }).map((c) => `${c.action} ${c.target}: ${c.reason}`)).toEqual([
+      'remove-member temp@x.example: access expired on 2027-01-15T00:00:00.000Z',
+    ]);
+    expect(diffOrganization(org(), a, { now: Date.parse('2027-03-01T00:00:00Z') }).map((c) => `${c.action} ${c.target}`)).toEqual([
+      'cancel-invite inv@x.example',
+      'remove-member temp@x.example',
+    ]);
+  });
+
+  it('never invites someone whose access has ended, and knows when the next access ends', () => {
+    expect(diffOrganization(org(), undefined, { now: Date.parse('2027-03-01T00:00:00Z'), actor: 'root@x.example' }).map((c) => c.action)).toEqual(['create-organization']);
+    expect(nextExpiry(org(), Date.parse('2027-01-01T00:00:00Z'))).toBe(Date.parse('2027-01-15T00:00:00Z'));
+    expect(nextExpiry(org(), Date.parse('2027-01-20T00:00:00Z'))).toBe(Date.parse('2027-02-01T00:00:00Z'));
+    expect(nextExpiry(org(), Date.parse('2027-02-01T00:00:00Z'))).toBeUndefined();
   });
 });

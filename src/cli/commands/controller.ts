@@ -7,6 +7,7 @@ import { ControllerMetrics } from '../../controller/metrics.js';
 import { formatDiagnostic } from '../../manifest/diagnostics.js';
 import { LocalCredentials } from '../../platform/credentials.js';
 import { parseRemovalLimit } from '../../plan/guards.js';
+import { clock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError, type Io } from '../io.js';
 import { openTarget } from '../target.js';
@@ -97,6 +98,7 @@ export async function runController(flags: ControllerFlags, io: Io, signals: { o
       lock: { holder: `${await target.platform.actor()} (orgctl controller, pid ${process.pid} on ${hostname()})`, ttlMs },
       dryRun: flags.dryRun,
       deletionGraceMs,
+      now: clock(io.env),
     },
   );
 

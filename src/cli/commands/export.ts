@@ -106,7 +106,8 @@ export function exportManifests(state: ActualOrg, caps: Capabilities = BUILTIN_C
   return files;
 }
 
-function render(docs: unknown[]): string {
+/** Manifests as YAML documents, the way export writes them (also both sides of `orgctl diff`). */
+export function renderManifests(docs: unknown[]): string {
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
@@ -120,12 +121,12 @@ export async function runExport(opts: { org: string; out?: string; platform?: st
     const files = exportManifests(state, platform.capabilities, notes);
     for (const n of notes) io.stderr(`note: ${n}\n`);
     if (!opts.out) {
-      io.stdout(files.map((f) => render(f.docs)).join('---\n'));
+      io.stdout(files.map((f) => renderManifests(f.docs)).join('---\n'));
       return ExitCode.ok;
     }
     makeUserDir(io, opts.out, 'the export');
     for (const f of files) {
-      writeUserFile(io, join(opts.out, f.file), `# Exported from ${platform.description} by orgctl export.\n${render(f.docs)}`, 'the export');
+      writeUserFile(io, join(opts.out, f.file), `# Exported from ${platform.description} by orgctl export.\n${renderManifests(f.docs)}`, 'the export');
       io.stdout(`wrote ${join(opts.out, f.file)}\n`);
     }
     if (state.integrations.size) io.stderr('note: integration credentials are placeholders: set the environment variables named in credentialsRef.env\n');

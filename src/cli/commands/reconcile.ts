@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import { desiredState } from '../../manifest/desired.js';
 import { formatDiagnostic, formatNote, type Diagnostic } from '../../manifest/diagnostics.js';
 import type { DesiredOrg } from '../../model/desired.js';
@@ -8,17 +11,21 @@ import { CredentialsError, LocalCredentials } from '../../platform/credentials.j
 import { LockTimeoutError, type HeldLocks } from '../../platform/locks.js';
 import type { Target, WhenMissing } from '../../platform/registry.js';
 import { PlatformError } from '../../platform/types.js';
+import { upcomingExpiries } from '../../plan/diff.js';
 import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
 import { InvalidPlanError, parseSavedPlan } from '../../plan/plan-file.js';
 import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
+import { predictState } from '../../plan/predict.js';
 import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
 import { renderOutcome, renderPlan, type RenderOptions } from '../../plan/render.js';
+import { clock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { writeUserFile } from '../files.js';
 import { ExitCode, UserError, useColor, type Io } from '../io.js';
 import { plural, readManifests } from '../manifests.js';
 import { Progress } from '../progress.js';
 import { openTarget } from '../target.js';
+import { exportManifests, renderManifests } from './export.js';
 
 export interface ReconcileFlags {
   filename?: string[];
@@ -34,6 +41,8 @@ export interface ReconcileFlags {
   full?: boolean;
   /** List every person in failure reports. */
   verbose?: boolean;
+  /** List access that ends within this long (`plan`): a duration, default 14d. */
+  expiringWithin?: string;
 }
 
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
@@ -157,12 +166,13 @@ function planning(io: Io): Progress {
   return new Progress(io.stderr, Boolean(io.stderrTTY), 'planning: reading the platform');
 }
 
-async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number): Promise<PlanResult> {
+async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number, desiredOut?: { value?: Map<string, DesiredOrg> }): Promise<PlanResult> {
   const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
   const desired = loadDesired(flags, io, errorCode);
+  if (desiredOut) desiredOut.value = desired;
   const progress = planning(io);
   try {
-    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards });
+    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards, now: clock(io.env)() });
     progress.finish();
     printFindings(result, flags, io, errorCode);
     return result;
@@ -176,28 +186,99 @@ function applyCommand(file: string, flags: { platform?: string }): string {
   return `orgctl apply${flags.platform ? ` --platform ${flags.platform}` : ''} ${file}`;
 }
 
+/** "Access ending within 14 days": who loses access soon, so it is renewed (or not) on purpose. */
+function renderExpiring(desired: Map<string, DesiredOrg>, flags: ReconcileFlags, io: Io): string {
+  const withinMs = parseDuration(flags.expiringWithin ?? '14d');
+  if (withinMs === undefined) throw new UserError(`--expiring-within must be a duration such as 14d or 48h, not "${flags.expiringWithin}"`, ExitCode.usage);
+  const soon = upcomingExpiries(desired.values(), clock(io.env)(), withinMs);
+  if (!soon.length) return '';
+  const lines = soon.map((e) => `  ${e.expiresAt}  ${e.organization}  ${e.email} (${e.role})`);
+  return `\nAccess ending within ${flags.expiringWithin ?? '14d'} (${soon.length}):\n${lines.join('\n')}\n`;
+}
+
 /** `orgctl plan`: what apply would do. Exit 0, 1 on error, 2 with --detailed-exitcode when there are changes. */
 export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json'; out?: string; detailedExitcode: boolean }, io: Io): Promise<number> {
+  if (flags.expiringWithin !== undefined && parseDuration(flags.expiringWithin) === undefined) {
+    throw new UserError(`--expiring-within must be a duration such as 14d or 48h, not "${flags.expiringWithin}"`, ExitCode.usage);
+  }
   return jsonOnFailure(flags.output, io, () =>
     withTarget(flags, io, ExitCode.failure, async (target) => {
-      const result = await planFromFlags(flags, io, target, ExitCode.failure);
+      const desired: { value?: Map<string, DesiredOrg> } = {};
+      const result = await planFromFlags(flags, io, target, ExitCode.failure, desired);
       refuseOnGuards(result.violations, io, ExitCode.failure);
       if (flags.out) writeUserFile(io, flags.out, `${JSON.stringify(result.plan, null, 2)}\n`, 'the plan');
       if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
-      else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
+      else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)) + renderExpiring(desired.value!, flags, io));
       if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: ${applyCommand(flags.out, flags)}\n`);
       return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
     }, { whenMissing: 'empty' }),
   );
 }
 
-/** `orgctl diff`: drift report, as kubectl diff: exit 0 none, 1 drift, 2 error. */
+/** Each organization as YAML, live and as it will be after apply, rendered the way export writes them. */
+function diffSides(result: PlanResult, platform: Target['platform']): { org: string; live: string; desired: string; hidden: string[] }[] {
+  const out: { org: string; live: string; desired: string; hidden: string[] }[] = [];
+  const byOrg = new Map<string, PlanResult['plan']['changes']>();
+  for (const c of result.plan.changes) {
+    let list = byOrg.get(c.organization);
+    if (!list) byOrg.set(c.organization, (list = []));
+    list.push(c);
+  }
+  for (const org of Object.keys(result.plan.observed)) {
+    const actual = result.actual.get(org);
+    const changes = byOrg.get(org) ?? [];
+    const after = predictState(org, actual, changes);
+    const text = (state: typeof actual) => (state ? exportManifests(state, platform.capabilities).map((f) => renderManifests(f.docs)).join('---\n') : '');
+    // What YAML cannot show: credentials (never shown anywhere).
+    const hidden = changes.filter((c) => c.action === 'update-integration' && /credentials differ/.test(c.reason)).map((c) => `integration "${c.target}": credentials differ from the platform's (secrets are not shown)`);
+    out.push({ org, live: text(actual), desired: text(after), hidden });
+  }
+  return out;
+}
+
+/**
+ * Runs `$ORGCTL_EXTERNAL_DIFF` (as kubectl's KUBECTL_EXTERNAL_DIFF: a command and its arguments, given two
+ * directories `live` and `desired` with one file per organization). Its exit code above 1 is an error.
+ */
+function externalDiff(command: string, sides: ReturnType<typeof diffSides>, io: Io): void {
+  const dir = mkdtempSync(join(tmpdir(), 'orgctl-diff-'));
+  try {
+    for (const side of ['live', 'desired'] as const) {
+      mkdirSync(join(dir, side));
+      for (const s of sides) writeFileSync(join(dir, side, `${s.org}.yaml`), s[side]);
+    }
+    const [program, ...args] = command.trim().split(/\s+/);
+    const r = spawnSync(program!, [...args, join(dir, 'live'), join(dir, 'desired')], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.error) throw new UserError(`cannot run ORGCTL_EXTERNAL_DIFF (${program}): ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`, DIFF_ERROR);
+    io.stdout(r.stdout ?? '');
+    io.stderr(r.stderr ?? '');
+    if ((r.status ?? 2) > 1) throw new UserError(`ORGCTL_EXTERNAL_DIFF (${program}) exited with ${r.status ?? r.signal}`, DIFF_ERROR);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `orgctl diff`: as kubectl diff, a unified diff of each organization's live state against the state apply
+ * would leave it in, both rendered as the manifests `export` writes (`-o json`: the plan). Exit 0 no drift,
+ * 1 drift, 2 error.
+ */
 export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' }, io: Io): Promise<number> {
   return jsonOnFailure(flags.output, io, () =>
     withTarget(flags, io, DIFF_ERROR, async (target) => {
       const result = await planFromFlags(flags, io, target, DIFF_ERROR);
       if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
-      else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
+      else {
+        const sides = diffSides(result, target.platform);
+        const external = io.env.ORGCTL_EXTERNAL_DIFF;
+        if (external) externalDiff(external, sides, io);
+        else {
+          for (const s of sides) {
+            if (s.live !== s.desired) io.stdout(createTwoFilesPatch(`live/${s.org}.yaml`, `desired/${s.org}.yaml`, s.live, s.desired, undefined, undefined, { context: 3 }).replace(/^=+\n/, ''));
+          }
+        }
+        for (const s of sides) for (const h of s.hidden) io.stderr(`note: ${s.org}: ${h}\n`);
+      }
       for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
       return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
     }, { whenMissing: 'empty' }),
@@ -294,6 +375,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
                 return hooks.confirm(`Apply ${plan.changes.length} change(s) to ${platform.description}? Only 'yes' will be accepted: `);
               },
         shouldStop: hooks.shouldStop,
+        now: clock(io.env),
         onProgress: (done, total) => {
           progress ??= new Progress(io.stderr, Boolean(io.stderrTTY), 'applied');
           progress.update(done, total);

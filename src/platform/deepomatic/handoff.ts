@@ -1,6 +1,6 @@
 import type { DesiredOrg } from '../../model/desired.js';
 import { ROLES, type Role } from '../../model/roles.js';
-import { CsvError, parseCsv, toCsv } from './csv.js';
+import { CsvError, parseCsv, toCsv } from '../../util/csv.js';
 
 /**
  * Deepomatic has no public API for users (platform-apis.md section 3), so orgctl cannot apply anything there.
