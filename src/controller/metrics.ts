@@ -74,7 +74,7 @@ export class ControllerMetrics {
   private readonly seenRequests = new Map<string, number>();
 
   constructor(opts: { defaults?: boolean } = {}) {
-    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'orgctl_process_' });
+    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'orgctl_' });
   }
 
   /** Takes a platform client's running request counts (`requestStats()`) into the counters, by difference. */
