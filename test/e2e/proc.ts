@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN, type Run } from './cli.js';
+import { scaled } from '../support/timing.js';
 
 export interface Running {
   child: ChildProcess;
@@ -30,6 +31,7 @@ export function startOrgctl(args: string[], opts: { cwd: string; env?: NodeJS.Pr
 
 /** Polls `check` every 20 ms until it is true; fails after `timeoutMs` (generous: machines are loaded). */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  timeoutMs = scaled(timeoutMs);
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

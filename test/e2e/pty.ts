@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { BIN } from './cli.js';
 import { until } from './proc.js';
+import { scaled } from '../support/timing.js';
 
 /**
  * Runs the built CLI on a real pseudo-terminal (util-linux `script`), so standard input, output and error are
@@ -26,7 +27,7 @@ export async function onTerminal(
     child.stdin.write(opts.keys ?? '');
   }
   // A hang must fail the test with what was on the terminal, not time it out in silence.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), scaled(45_000));
   const code = await done;
   clearTimeout(timer);
   child.stdin.destroy();

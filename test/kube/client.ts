@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { KubeApiServer } from './server.js';
 import type { Json, Obj } from './status.js';
+import { scaled } from '../support/timing.js';
 
 export interface Res {
   status: number;
@@ -146,6 +147,7 @@ export function watch(server: KubeApiServer, path: string, headers: Record<strin
 
 /** Polls `check` every 20 ms until it is true; fails after `timeoutMs` (generous: machines are loaded). */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  timeoutMs = scaled(timeoutMs);
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

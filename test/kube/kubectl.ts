@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeApiServer } from './server.js';
+import { scaled } from '../support/timing.js';
 
 export interface KubectlBinary {
   path: string;
@@ -61,7 +62,7 @@ export function kubectlFor(binary: KubectlBinary, server: KubeApiServer, namespa
   };
   const run = (async (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => {
     const l = launch(args, opts.input);
-    const timer = setTimeout(() => l.child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => l.child.kill('SIGKILL'), scaled(opts.timeoutMs ?? 60_000));
     try {
       return await l.done;
     } finally {
