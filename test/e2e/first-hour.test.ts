@@ -291,6 +291,13 @@ describe('on a terminal', () => {
     expect(piped.stdout.match(/\+ invite/g)).toHaveLength(60);
   });
 
+  it('says it is retrying when the platform refuses connections, instead of seeming to hang', async () => {
+    const r = await onTerminal(['plan', '-f', 'm'], { cwd: dir, env: { ORGCTL_PLATFORM: 'http://127.0.0.1:1', ORGCTL_TOKEN: 't' } });
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/GET \/api\/v1\/me: .*ECONNREFUSED.*; retrying in \d+\.\ds \(attempt 2\)/);
+    expect(r.output).toContain('cannot reach http://127.0.0.1:1');
+  });
+
   it('colours on a terminal, none with NO_COLOR or TERM=dumb', async () => {
     expect((await onTerminal(['plan', '-f', 'm'], { cwd: dir })).output).toContain('\u001b[32m');
     expect((await onTerminal(['plan', '-f', 'm'], { cwd: dir, env: { NO_COLOR: '1' } })).output).not.toContain('\u001b[32m');
