@@ -1,0 +1,156 @@
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Obj } from '../kube/status.js';
+import { tempDir } from './cli.js';
+import { cluster, integration, kubeController, membership, organization, type Cluster } from './kube-harness.js';
+import { until, type Running } from './proc.js';
+import { serve, type Served } from './server.js';
+
+// `orgctl controller --kubernetes` as a real child process, against the kube-API test server and
+// `orgctl platform serve`.
+
+const started: Running[] = [];
+afterAll(async () => {
+  for (const r of started) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+});
+
+/** The built-in platform over its REST API, as the test sees it. */
+function platformApi(server: { url: string; token: string }) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${server.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> };
+  };
+  const list = async (path: string) => {
+    const r = await call('GET', path);
+    return r.status === 200 ? Object.fromEntries((r.body.items as { email: string; role: string }[]).map((m) => [m.email, m.role])) : {};
+  };
+  return {
+    call,
+    members: (org: string) => list(`/orgs/${org}/members?limit=1000`),
+    invites: (org: string) => list(`/orgs/${org}/invites?status=open&limit=1000`),
+    integrations: async (org: string) => {
+      const r = await call('GET', `/orgs/${org}/integrations`);
+      return r.status === 200 ? (r.body.items as { name: string }[]).map((i) => i.name).sort() : [];
+    },
+    matches: async (org: string, name: string, credentials: Record<string, string>) => {
+      const r = await call('POST', `/orgs/${org}/integrations/${name}/verify-credentials`, { credentials });
+      return r.body?.match === true;
+    },
+  };
+}
+
+const OWNER: [string, string] = ['ops@platform.example', 'owner'];
+const people = (n: number, prefix = 'p'): [string, string][] => Array.from({ length: n }, (_, i): [string, string] => [`${prefix}${i}@acme.example`, 'member']);
+const cond = (o: Obj, type: string) => ((o.status as Obj).conditions as Obj[]).find((c) => c.type === type)!;
+
+describe('orgctl controller --kubernetes against orgctl platform serve', () => {
+  let server: Served;
+  let c: Cluster;
+  const dir = tempDir();
+  afterAll(async () => {
+    await server?.stop();
+    await c?.stop();
+  });
+
+  it('converges, reports status, applies spec edits and rotated Secrets, refuses what it must, deletes by policy', { timeout: 240_000 }, async () => {
+    server = await serve(dir);
+    c = await cluster(dir);
+    const p = platformApi(server);
+    await c.secret('kv-credentials', { token: 'CANARY-first-value' });
+    await c.create(organization('acme', { displayName: 'Acme', members: { policy: 'authoritative' }, integrations: { policy: 'authoritative' } }));
+    await c.create(membership('acme-people', 'acme', [OWNER, ...people(6)]));
+    await c.create(membership('acme-extra', 'acme', [['extra@acme.example', 'worker']]));
+    await c.create(integration('acme-kv', 'acme', { name: 'kv', type: 'key_value', credentialsRef: { secretName: 'kv-credentials', keys: { value: 'token' } } }));
+    const ctl = kubeController(dir, c, { ORGCTL_PLATFORM: server.url, ORGCTL_TOKEN: server.token }, ['--resync', '2s', '--max-removals', '3'], started);
+    onTestFailed(() => console.log(ctl.stderr().split('\n').slice(-60).join('\n')));
+    await ctl.url();
+
+    // Converges; every object says Ready for its generation; finalizers are on.
+    const org = await c.waitFor('Organization', 'acme', 'Ready', 'True');
+    expect(cond(org, 'Synced').status).toBe('True');
+    expect((org.metadata as Obj).finalizers).toEqual(['orgctl.dev/finalizer']);
+    expect((org.status as Obj).summary).toMatchObject({ membersDeclared: 8, members: 1, pendingInvites: 7 });
+    const m = await c.waitFor('Membership', 'acme-people', 'Ready', 'True');
+    expect((m.status as Obj).applied).toBe(true);
+    expect((m.status as Obj).people).toEqual({ declared: 7, members: 1, pendingInvites: 6 });
+    const kv = await c.waitFor('Integration', 'acme-kv', 'Ready', 'True');
+    expect(((kv.status as Obj).credentialsSecret as Obj).name).toBe('kv-credentials');
+    expect(Object.keys(await p.invites('acme')).sort()).toEqual(['extra@acme.example', ...people(6).map(([e]) => e)].sort());
+    expect(await p.integrations('acme')).toEqual(['kv']);
+    expect(await p.matches('acme', 'kv', { value: 'CANARY-first-value' })).toBe(true);
+
+    // A spec edit bumps the generation and is applied; observedGeneration follows.
+    const edited = await c.patch('Membership', 'acme-people', { spec: { members: [{ email: OWNER[0], role: 'owner' }, ...people(6).map(([email], i) => ({ email, role: i === 0 ? 'admin' : 'member' }))] } });
+    expect((edited.metadata as Obj).generation).toBe(2);
+    await c.waitFor('Membership', 'acme-people', 'Ready', 'True');
+    await until(async () => (await p.invites('acme'))['p0@acme.example'] === 'admin', 'the role change to be applied');
+
+    // A rotated Secret re-applies its Integration.
+    await c.secret('kv-credentials', { token: 'CANARY-rotated-value' });
+    await until(() => p.matches('acme', 'kv', { value: 'CANARY-rotated-value' }), 'the rotated credentials to be applied');
+
+    // A missing Secret: SecretNotFound, naming it, never a value.
+    await c.create(integration('acme-missing', 'acme', { name: 'missing', type: 'key_value', credentialsRef: { secretName: 'no-such-secret' } }));
+    const missing = await c.waitFor('Integration', 'acme-missing', 'Synced', 'False', 'SecretNotFound');
+    expect(cond(missing, 'Synced').message).toMatch(/Secret team-a\/no-such-secret not found/);
+    expect(await c.remove('Integration', 'acme-missing')).toBe(200);
+    await c.gone('Integration', 'acme-missing');
+
+    // A Membership naming an Organization that does not exist: InvalidReference, never acted on.
+    await c.create(membership('stray', 'nope', [['stray@acme.example', 'member']]));
+    const stray = await c.waitFor('Membership', 'stray', 'Ready', 'False', 'InvalidReference');
+    expect(cond(stray, 'Ready').message).toMatch(/Organization "nope" not found in namespace team-a/);
+
+    // A guard trip: removing 4 people is more than --max-removals 3: status says so, and nothing is written.
+    const before = await p.invites('acme');
+    await c.patch('Membership', 'acme-people', { spec: { members: [{ email: OWNER[0], role: 'owner' }, ...people(2).map(([email]) => ({ email }))] } });
+    const tripped = await c.waitFor('Organization', 'acme', 'Synced', 'False', 'GuardTripped');
+    expect(cond(tripped, 'Synced').message).toMatch(/guard max-removals tripped: .*--max-removals/);
+    expect((await c.get('Membership', 'acme-people'))!.status).toMatchObject({ applied: false });
+    expect(await p.invites('acme')).toEqual(before);
+    await c.patch('Membership', 'acme-people', { spec: { members: [{ email: OWNER[0], role: 'owner' }, ...people(6).map(([email], i) => ({ email, role: i === 0 ? 'admin' : 'member' }))] } });
+    await c.waitFor('Organization', 'acme', 'Ready', 'True');
+
+    // Deleting a Membership of an authoritative Organization removes its people, then releases it.
+    expect(await c.remove('Membership', 'acme-extra')).toBe(200);
+    await c.gone('Membership', 'acme-extra');
+    expect(await p.invites('acme')).not.toHaveProperty('extra@acme.example');
+
+    // Orphan: the Organization goes at once; the platform keeps everything.
+    await c.create(organization('orph', { deletionPolicy: 'Orphan' }));
+    await c.create(membership('orph-people', 'orph', [OWNER, ['o1@orph.example', 'member']]));
+    await c.waitFor('Organization', 'orph', 'Ready', 'True');
+    expect(await c.remove('Organization', 'orph')).toBe(200);
+    await c.gone('Organization', 'orph');
+    expect(await p.invites('orph')).toEqual({ 'o1@orph.example': 'member' });
+
+    // Delete: what it declared is removed from the platform before the Organization goes.
+    await c.create(organization('gone', { deletionPolicy: 'Delete' }));
+    await c.create(membership('gone-people', 'gone', [OWNER, ['g1@gone.example', 'member']]));
+    await c.create(integration('gone-kv', 'gone', { name: 'kv', type: 'key_value', credentialsRef: { secretName: 'kv-credentials', keys: { value: 'token' } } }));
+    await c.waitFor('Organization', 'gone', 'Ready', 'True');
+    await c.waitFor('Integration', 'gone-kv', 'Ready', 'True');
+    expect(await p.integrations('gone')).toEqual(['kv']);
+    for (const [kind, name] of [['Organization', 'gone'], ['Membership', 'gone-people'], ['Integration', 'gone-kv']]) expect(await c.remove(kind!, name!)).toBe(200);
+    await c.gone('Organization', 'gone');
+    await c.gone('Membership', 'gone-people');
+    expect(await p.invites('gone')).toEqual({});
+    expect(await p.integrations('gone')).toEqual([]);
+
+    // Events were recorded for what was applied; no secret anywhere.
+    const events = c.kube.objects('v1', 'events', 'team-a');
+    expect(events.some((e) => e.reason === 'Applied' && (e.involvedObject as Obj).name === 'acme')).toBe(true);
+    expect(events.some((e) => e.reason === 'GuardTripped')).toBe(true);
+    expect(JSON.stringify(events)).not.toContain('CANARY');
+
+    ctl.child.kill('SIGTERM');
+    const end = await ctl.done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.stdout + end.stderr).not.toContain('CANARY');
+    expect(end.stdout + end.stderr).not.toContain(server.token);
+    expect(JSON.stringify(c.kube.objects('orgctl.dev/v1alpha1', 'integrations', 'team-a'))).not.toContain('CANARY');
+  });
+});
