@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAll } from 'js-yaml';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Obj } from '../kube/status.js';
-import { tempDir } from './cli.js';
+import { ROOT, tempDir } from './cli.js';
 import { cluster, integration, kubeController, membership, organization, type Cluster } from './kube-harness.js';
 import { until, type Running } from './proc.js';
 import { serve, type Served } from './server.js';
@@ -56,7 +59,8 @@ describe('orgctl controller --kubernetes against orgctl platform serve', () => {
   });
 
   it('converges, reports status, applies spec edits and rotated Secrets, refuses what it must, deletes by policy', { timeout: 240_000 }, async () => {
-    server = await serve(dir);
+    // Cancelling invites of "fail" always fails: its deletion cannot be done, and must be retried.
+    server = await serve(dir, { extraArgs: ['--faults', 'POST /api/v1/orgs/fail/invites/batch-cancel: 5xx=1'] });
     c = await cluster(dir);
     const p = platformApi(server);
     await c.secret('kv-credentials', { token: 'CANARY-first-value' });
@@ -140,6 +144,17 @@ describe('orgctl controller --kubernetes against orgctl platform serve', () => {
     expect(await p.invites('gone')).toEqual({});
     expect(await p.integrations('gone')).toEqual([]);
 
+    // A platform failure during deletion keeps the finalizer, says so, and retries.
+    await c.create(organization('fail', { deletionPolicy: 'Delete' }));
+    await c.create(membership('fail-people', 'fail', [OWNER, ['f1@fail.example', 'member']]));
+    await c.waitFor('Organization', 'fail', 'Ready', 'True');
+    expect(await c.remove('Organization', 'fail')).toBe(200);
+    await until(async () => ['ApplyFailed', 'ReconcileError'].includes(String((await c.condition('Organization', 'fail', 'Synced'))?.reason)), 'the failed deletion to show', 90_000);
+    const held = (await c.get('Organization', 'fail'))!;
+    expect((held.metadata as Obj).deletionTimestamp).toBeTruthy();
+    expect((held.metadata as Obj).finalizers).toEqual(['orgctl.dev/finalizer']);
+    expect(await p.invites('fail')).toEqual({ 'f1@fail.example': 'member' });
+
     // Events were recorded for what was applied; no secret anywhere.
     const events = c.kube.objects('v1', 'events', 'team-a');
     expect(events.some((e) => e.reason === 'Applied' && (e.involvedObject as Obj).name === 'acme')).toBe(true);
@@ -152,5 +167,84 @@ describe('orgctl controller --kubernetes against orgctl platform serve', () => {
     expect(end.stdout + end.stderr).not.toContain('CANARY');
     expect(end.stdout + end.stderr).not.toContain(server.token);
     expect(JSON.stringify(c.kube.objects('orgctl.dev/v1alpha1', 'integrations', 'team-a'))).not.toContain('CANARY');
+  });
+});
+
+describe('orgctl controller --kubernetes on the embedded platform', () => {
+  let c: Cluster;
+  const dir = tempDir();
+  afterAll(async () => c?.stop());
+
+  it('converges the examples applied as custom resources', { timeout: 240_000 }, async () => {
+    c = await cluster(dir);
+    const objects: Obj[] = [];
+    for (const file of readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')).sort()) {
+      for (const doc of loadAll(readFileSync(join(ROOT, 'examples', file), 'utf8'))) if (doc) objects.push(doc as Obj);
+    }
+    for (const o of objects) await c.create(o);
+    const env = Object.fromEntries(readFileSync(join(ROOT, 'examples/demo.env'), 'utf8').split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const ctl = kubeController(dir, c, { ...env, ORGCTL_PLATFORM: `file:${join(dir, 'platform.db')}` }, [], started);
+    onTestFailed(() => console.log(ctl.stderr().split('\n').slice(-40).join('\n')));
+    const url = await ctl.url();
+    for (const o of objects) await c.waitFor(o.kind as string, (o.metadata as Obj).name as string, 'Ready', 'True', undefined, 120_000);
+    const acme = (await c.get('Organization', 'acme-vision'))!;
+    const declared = objects.filter((o) => o.kind === 'Membership' && (o.spec as Obj).organization === 'acme-vision').reduce((n, o) => n + ((o.spec as Obj).members as unknown[]).length, 0);
+    expect((acme.status as Obj).summary).toMatchObject({ membersDeclared: declared, members: 1, pendingInvites: declared - 1 });
+    expect((acme.status as Obj).observedGeneration).toBe(1);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'readiness');
+    ctl.child.kill('SIGTERM');
+    expect((await ctl.done).code).toBe(0);
+  });
+});
+
+describe('orgctl controller --kubernetes with leader election', () => {
+  let server: Served;
+  let c: Cluster;
+  const dir = tempDir();
+  afterAll(async () => {
+    await server?.stop();
+    await c?.stop();
+  });
+
+  it('one replica writes; killing it hands over within the lease duration; no organization is written by both', { timeout: 240_000 }, async () => {
+    server = await serve(dir);
+    c = await cluster(dir);
+    const p = platformApi(server);
+    await c.create(organization('acme', { members: { policy: 'authoritative' } }));
+    await c.create(membership('acme-people', 'acme', [OWNER, ...people(3)]));
+    const flags = ['--leader-elect', '--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms', '--resync', '1s'];
+    const env = { ORGCTL_PLATFORM: server.url, ORGCTL_TOKEN: server.token };
+    const a = kubeController(dir, c, env, flags, started);
+    await until(() => /elected leader/.test(a.stderr()), 'the first replica to lead');
+    const b = kubeController(dir, c, env, flags, started);
+    onTestFailed(() => console.log(`A:\n${a.stderr()}\nB:\n${b.stderr()}\n${[...new Set(c.kube.requests().map((r) => `${r.userAgent} ${r.verb} ${r.resource}`))].join('\n')}`));
+    const identity = (r: { stderr(): string }) => /identity ([^\s;]+)/.exec(r.stderr())![1]!;
+    await until(() => /identity /.test(b.stderr()) && /the leader is/.test(b.stderr()), 'the second replica to stand by');
+    await c.waitFor('Organization', 'acme', 'Ready', 'True');
+    expect(await (await fetch(`${await b.url()}/readyz`)).status).toBe(200); // a standby is ready
+    // Several resyncs by the leader; the standby writes nothing at all.
+    await until(async () => (a.stderr().match(/acme: in sync/g) ?? []).length >= 2, 'resyncs by the leader');
+    const writes = (who: string) => c.kube.requests().filter((r) => r.userAgent.includes(who) && ['create', 'update', 'patch', 'delete'].includes(r.verb));
+    expect(writes(identity(b))).toEqual([]);
+    expect(b.stderr()).not.toMatch(/reconciled|in sync|applied/);
+
+    // The leader dies; the standby takes over within the lease duration (4 s, plus a retry period and slack).
+    a.child.kill('SIGKILL');
+    const killed = Date.now();
+    await a.done;
+    await until(() => /elected leader/.test(b.stderr()), 'the standby to take over', 30_000);
+    const took = Date.now() - killed;
+    expect(took).toBeLessThan(4000 + 600 + 3000);
+    const electedAt = Date.now();
+    await c.patch('Membership', 'acme-people', { spec: { members: [{ email: OWNER[0], role: 'owner' }, ...people(4).map(([email]) => ({ email }))] } });
+    await until(async () => 'p3@acme.example' in (await p.invites('acme')), 'the new leader to apply an edit');
+    await c.waitFor('Membership', 'acme-people', 'Ready', 'True');
+    // Every write of the second replica came after it was elected; the first wrote nothing after it died.
+    const bWrites = writes(identity(b)).filter((r) => !(r.resource === 'leases.coordination.k8s.io' && r.name === 'orgctl-controller'));
+    expect(bWrites.length).toBeGreaterThan(0);
+    expect(bWrites.every((r) => r.at >= electedAt - took - 100)).toBe(true);
+    expect(writes(identity(a)).every((r) => r.at <= killed)).toBe(true);
+    b.child.kill('SIGTERM');
+    expect((await b.done).code).toBe(0);
   });
 });

@@ -118,7 +118,7 @@ export async function runKubernetesController(flags: ControllerFlags, io: Io, si
     throw new UserError(`cannot serve metrics on ${flags.metricsAddr}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, (err as NodeJS.ErrnoException).code ? ExitCode.failure : ExitCode.usage);
   });
   const scope = namespace ? `namespace ${namespace}` : 'all namespaces';
-  log.info('started', `watching Organizations, Memberships and Integrations in ${scope} on ${kube.config.getCurrentCluster()?.server}; reconciling on ${target.platform.description}${flags.dryRun ? ' (dry run: nothing is written to the platform)' : ''}; metrics and health on ${health.url}; identity ${identity}`);
+  log.info('started', `watching Organizations, Memberships and Integrations in ${scope} on ${kube.config.getCurrentCluster()?.server}; reconciling on ${target.platform.description}${flags.dryRun ? ' (dry run: nothing is written to the platform)' : ''}; identity ${identity}; metrics and health on ${health.url}`);
 
   let sweeper: NodeJS.Timeout | undefined;
   const lead = async () => {
