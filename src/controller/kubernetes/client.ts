@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** Where a pod's service account is mounted (in-cluster config). */
@@ -40,7 +41,16 @@ export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): { config: 
   const config = new KubeConfig();
   const inCluster = !env.KUBECONFIG && !!env.KUBERNETES_SERVICE_HOST && existsSync(`${SERVICE_ACCOUNT_DIR}/token`);
   if (inCluster) config.loadFromCluster();
-  else config.loadFromDefault();
+  else if (env.KUBECONFIG) {
+    // As kubectl: every file of the list, the first one's current context.
+    const [first, ...rest] = env.KUBECONFIG.split(delimiter).filter(Boolean);
+    config.loadFromFile(first!);
+    for (const file of rest) {
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      config.mergeConfig(more, true);
+    }
+  } else config.loadFromDefault();
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('no Kubernetes cluster configured: set KUBECONFIG, or run in a pod with a service account');
   if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {

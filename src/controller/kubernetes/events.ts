@@ -73,12 +73,15 @@ export class EventRecorder {
       text = `(combined from similar events): ${message}`;
       key = `${similarKey}|*combined*`;
     }
-    const existing = this.recorded.get(key);
     // The spam filter applies to new events and count updates alike.
     if (!this.take(objectId, now)) return;
     const at = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // Looked up when written (one at a time): a burst of one event makes one Event and raises its count.
     this.queue = this.queue
-      .then(() => (existing ? this.bump(existing, text, at) : this.create(key, obj, type, reason, text, at)))
+      .then(() => {
+        const existing = this.recorded.get(key);
+        return existing ? this.bump(existing, text, at) : this.create(key, obj, type, reason, text, at);
+      })
       .catch((err: unknown) => this.opts.onError?.(err));
   }
 
