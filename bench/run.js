@@ -1,10 +1,11 @@
 // Runs every benchmark and prints its figures; exits 1 if any misses its target.
+import { benchKubernetes } from './kubernetes.js';
 import { benchPlan } from './plan.js';
 import { benchPlatform } from './platform.js';
 import { benchRatelimit } from './ratelimit.js';
 import { benchValidate } from './validate.js';
 
-const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan, ratelimit: benchRatelimit };
+const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan, ratelimit: benchRatelimit, kubernetes: benchKubernetes };
 const only = process.argv.slice(2);
 let ok = true;
 for (const [name, fn] of Object.entries(benches)) {
