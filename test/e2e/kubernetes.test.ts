@@ -154,12 +154,32 @@ describe('orgctl controller --kubernetes against orgctl platform serve', () => {
     expect((held.metadata as Obj).deletionTimestamp).toBeTruthy();
     expect((held.metadata as Obj).finalizers).toEqual(['orgctl.dev/finalizer']);
     expect(await p.invites('fail')).toEqual({ 'f1@fail.example': 'member' });
+    // Retried with backoff; the same failure again raises the count of one Event (no event storm).
+    const failEvents = () => c.kube.objects('v1', 'events', 'team-a').filter((e) => (e.involvedObject as Obj).name === 'fail' && e.type === 'Warning');
+    await until(() => failEvents().some((e) => (e.count as number) >= 2), 'the failure to be retried', 90_000);
+    expect(new Set(failEvents().map((e) => `${e.reason} ${e.message}`)).size).toBe(failEvents().length);
 
     // Events were recorded for what was applied; no secret anywhere.
     const events = c.kube.objects('v1', 'events', 'team-a');
     expect(events.some((e) => e.reason === 'Applied' && (e.involvedObject as Obj).name === 'acme')).toBe(true);
     expect(events.some((e) => e.reason === 'GuardTripped')).toBe(true);
     expect(JSON.stringify(events)).not.toContain('CANARY');
+
+    // deploy/'s RBAC allows every request the controller made, and grants nothing it never used.
+    const rules = loadAll(readFileSync(join(ROOT, 'deploy/10-rbac.yaml'), 'utf8')).filter((d) => ['ClusterRole', 'Role'].includes(String((d as Obj).kind))).flatMap((d) => (d as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules);
+    const granted = new Set(rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}`)))));
+    const used = new Set(
+      c.kube
+        .requests()
+        .filter((r) => /^(orgctl-controller|node-fetch)/.test(r.userAgent))
+        .map((r) => {
+          const [res, sub] = r.resource.split('/');
+          const dot = res!.indexOf('.');
+          return `${r.verb} ${dot < 0 ? res : res!.slice(0, dot)}${sub ? `/${sub}` : ''}${dot < 0 ? '' : res!.slice(dot)}`;
+        }),
+    );
+    expect([...used].filter((u) => !granted.has(u))).toEqual([]);
+    expect([...granted].filter((g) => !used.has(g))).toEqual([]);
 
     ctl.child.kill('SIGTERM');
     const end = await ctl.done;
