@@ -108,6 +108,21 @@ describe('orgctl controller --kubernetes against orgctl platform serve', () => {
     const stray = await c.waitFor('Membership', 'stray', 'Ready', 'False', 'InvalidReference');
     expect(cond(stray, 'Ready').message).toMatch(/Organization "nope" not found in namespace team-a/);
 
+    // An invalid object (a person declared with two roles) is reported and never acted on; the rest of its
+    // organization waits at its last valid declaration.
+    await c.create(membership('acme-conflict', 'acme', [['p1@acme.example', 'admin'], ['new@acme.example', 'member']]));
+    const conflict = await c.waitFor('Membership', 'acme-conflict', 'Ready', 'False', 'InvalidSpec');
+    expect(cond(conflict, 'Ready').message).toMatch(/spec\.members\[0\]\.role: p1@acme\.example is declared in organization "acme" with role "admin" here and with role "member" at Membership team-a\/acme-people/);
+    await c.waitFor('Organization', 'acme', 'Synced', 'False', 'Blocked');
+    const resyncs = () => (ctl.stderr().match(/acme: in sync/g) ?? []).length;
+    const seen = resyncs();
+    await until(() => resyncs() >= seen + 2, 'resyncs on the last valid declaration');
+    expect(await p.invites('acme')).not.toHaveProperty('new@acme.example');
+    expect((await p.invites('acme'))['p1@acme.example']).toBe('member');
+    expect(await c.remove('Membership', 'acme-conflict')).toBe(200);
+    await c.gone('Membership', 'acme-conflict');
+    await c.waitFor('Organization', 'acme', 'Ready', 'True');
+
     // A guard trip: removing 4 people is more than --max-removals 3: status says so, and nothing is written.
     const before = await p.invites('acme');
     await c.patch('Membership', 'acme-people', { spec: { members: [{ email: OWNER[0], role: 'owner' }, ...people(2).map(([email]) => ({ email }))] } });

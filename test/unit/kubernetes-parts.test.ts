@@ -111,14 +111,15 @@ describe('LeaderElector', () => {
         retryPeriodMs: 200,
         onStartedLeading: () => events.push(`${id} leads`),
         onStoppedLeading: (why) => events.push(`${id} stopped: ${why}`),
+        onNewLeader: (who) => events.push(`${id} sees ${who}`),
       });
     const a = make('a');
     void a.run();
     await until(() => events.includes('a leads'), 'a to lead');
     const b = make('b');
     void b.run();
-    await new Promise((r) => setTimeout(r, 600));
-    expect(events).toEqual(['a leads']);
+    await until(() => events.includes('b sees a'), 'b to see a leading');
+    expect(events).toEqual(['a leads', 'b sees a']);
     expect(a.leading()).toBe(true);
     expect(b.leading()).toBe(false);
 
