@@ -54,10 +54,6 @@ export class LeaseObserver {
     const since = this.observe(lease);
     return this.now() < since + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
   }
-
-  forget(name: string): void {
-    this.seen.delete(name);
-  }
 }
 
 /**
@@ -68,7 +64,6 @@ export class LeaseObserver {
 export class KubernetesLeaseLocks implements Locks {
   readonly kind = 'Kubernetes Lease';
   readonly enforced = true;
-  private readonly held = new Map<string, { id: string; version: string; holder: string }>();
   private readonly observer: LeaseObserver;
 
   constructor(
@@ -114,7 +109,7 @@ export class KubernetesLeaseLocks implements Locks {
     const current = await this.read(org);
     if (!current) {
       try {
-        const made = await this.client.request<Lease>('POST', leasePath(this.namespace), {
+        await this.client.request<Lease>('POST', leasePath(this.namespace), {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
@@ -122,7 +117,6 @@ export class KubernetesLeaseLocks implements Locks {
             spec: { holderIdentity: lease.id, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
           },
         });
-        this.held.set(org, { id: lease.id, version: made.metadata.resourceVersion ?? '', holder: lease.holder });
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;
@@ -133,7 +127,7 @@ export class KubernetesLeaseLocks implements Locks {
     const mine = current.spec?.holderIdentity === lease.id;
     if (!mine && this.observer.live(current)) throw this.heldError(org, current);
     try {
-      const updated = await this.client.request<Lease>('PUT', leasePath(this.namespace, name), {
+      await this.client.request<Lease>('PUT', leasePath(this.namespace, name), {
         body: {
           ...current,
           metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, ...annotations } },
@@ -146,7 +140,6 @@ export class KubernetesLeaseLocks implements Locks {
           },
         },
       });
-      this.held.set(org, { id: lease.id, version: updated.metadata.resourceVersion ?? '', holder: lease.holder });
     } catch (err) {
       if (!isConflict(err)) throw err;
       const other = await this.read(org);
@@ -157,15 +150,12 @@ export class KubernetesLeaseLocks implements Locks {
   async renew(org: string, id: string, ttlMs: number): Promise<void> {
     const current = await this.read(org);
     if (!current || current.spec?.holderIdentity !== id) {
-      this.held.delete(org);
       throw new LockLostError(current ? `the Lease ${this.namespace}/${current.metadata.name} is held by ${current.metadata.annotations?.[HOLDER_ANNOTATION] ?? current.spec?.holderIdentity ?? 'nobody'} now` : `the Lease was deleted`);
     }
     try {
-      const updated = await this.client.request<Lease>('PUT', leasePath(this.namespace, current.metadata.name), {
+      await this.client.request('PUT', leasePath(this.namespace, current.metadata.name), {
         body: { ...current, spec: { ...current.spec, leaseDurationSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), renewTime: microTime(this.now()) } },
       });
-      const h = this.held.get(org);
-      if (h) h.version = updated.metadata.resourceVersion ?? '';
     } catch (err) {
       // Someone wrote it since it was read: the next renewal reads it again and tells whose it is.
       if (!isConflict(err)) throw err;
@@ -173,7 +163,6 @@ export class KubernetesLeaseLocks implements Locks {
   }
 
   async release(org: string, id: string): Promise<void> {
-    this.held.delete(org);
     const current = await this.read(org);
     if (!current || current.spec?.holderIdentity !== id) return;
     await this.clear(current).catch((err: unknown) => {
