@@ -1,11 +1,19 @@
 // Runs every benchmark and prints its figures; exits 1 if any misses its target.
 import { benchController } from './controller.js';
+import { benchKubernetes } from './kubernetes.js';
 import { benchPlan } from './plan.js';
 import { benchPlatform } from './platform.js';
 import { benchRatelimit } from './ratelimit.js';
 import { benchValidate } from './validate.js';
 
-const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan, ratelimit: benchRatelimit, controller: benchController };
+const benches = {
+  validate: benchValidate,
+  platform: benchPlatform,
+  plan: benchPlan,
+  ratelimit: benchRatelimit,
+  controller: benchController,
+  kubernetes: benchKubernetes,
+};
 const only = process.argv.slice(2);
 let ok = true;
 for (const [name, fn] of Object.entries(benches)) {

@@ -154,7 +154,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       }
     });
 
-  reconcileOptions(program.command('controller').description('keep every declared organization reconciled, continuously, from watched manifest directories'))
+  reconcileOptions(program.command('controller').description('keep every declared organization reconciled, continuously, from watched manifest directories or (--kubernetes) custom resources'))
+    .option('--kubernetes', 'read Organization, Membership and Integration custom resources from the cluster ($KUBECONFIG, else the pod\'s service account) instead of -f', false)
+    .option('--namespace <ns>', 'with --kubernetes: the namespace to watch (default: the kubeconfig\'s or the pod\'s)')
+    .option('--all-namespaces', 'with --kubernetes: watch every namespace', false)
+    .option('--leader-elect', 'with --kubernetes: only the replica holding the orgctl-controller Lease reconciles', false)
+    .option('--leader-elect-lease-duration <duration>', 'how long a standby waits after the leader\'s last renewal before taking over', '15s')
+    .option('--leader-elect-renew-deadline <duration>', 'how long the leader tries to renew before it stops (and exits)', '10s')
+    .option('--leader-elect-retry-period <duration>', 'how often candidates try to take or renew the Lease', '2s')
+    .option('--leader-elect-namespace <ns>', 'namespace of the leader election Lease and the per-organization lock Leases (default $POD_NAMESPACE, else the controller\'s)')
     .option('--concurrency <n>', 'organizations reconciled at once', '4')
     .option('--resync <duration>', 'reconcile each organization again after this long, to put back drift made on the platform', '10m')
     .option('--debounce <duration>', 'quiet time after a file change before reading the manifests again', '200ms')

@@ -1,5 +1,6 @@
 import type { Diagnostic, Note } from './diagnostics.js';
 import { loadManifests, type LoadResult } from './load.js';
+import { sizeNotes } from './size.js';
 import { readSources, type Source } from './sources.js';
 
 export interface ManifestSet {
@@ -29,5 +30,7 @@ export function readManifestSet(paths: string[], opts: { cwd: string; stdin?: ()
       message: `no objects passed: no Organization, Membership or Integration found${skipped ? ` (${skipped} document${skipped === 1 ? '' : 's'} of other kinds skipped)` : ''}`,
     });
   }
+  // A Membership too large for a cluster is said even though files may hold it (the command line reads it).
+  if (problems.length === 0) result.notes.push(...sizeNotes(result.objects, read.sources));
   return { sources: read.sources, result, problems, notes: result.notes };
 }

@@ -28,6 +28,15 @@ export interface ControllerFlags {
   logFormat: string;
   dryRun: boolean;
   once: boolean;
+  /** In-cluster mode (controller-kubernetes.ts): the custom resources are the manifests. */
+  kubernetes?: boolean;
+  namespace?: string;
+  allNamespaces?: boolean;
+  leaderElect?: boolean;
+  leaderElectLeaseDuration?: string;
+  leaderElectRenewDeadline?: string;
+  leaderElectRetryPeriod?: string;
+  leaderElectNamespace?: string;
 }
 
 function duration(text: string, flag: string, min = 0): number {
@@ -48,6 +57,10 @@ function onceExitCode(statuses: Map<string, OrgStatus>): number {
  * selection, credentials and guards as `apply`; the same reconcile.
  */
 export async function runController(flags: ControllerFlags, io: Io, signals: { on(event: 'SIGINT' | 'SIGTERM', fn: () => void): void; off(event: 'SIGINT' | 'SIGTERM', fn: () => void): void } = process): Promise<number> {
+  if (flags.kubernetes) return (await import('./controller-kubernetes.js')).runKubernetesController(flags, io, signals);
+  for (const [set, flag] of [[flags.namespace, '--namespace'], [flags.allNamespaces, '--all-namespaces'], [flags.leaderElect, '--leader-elect']] as const) {
+    if (set) throw new UserError(`${flag} goes with --kubernetes`, ExitCode.usage);
+  }
   if (!flags.filename?.length) throw new UserError('no manifests: pass -f DIR (the directories and files to watch)', ExitCode.usage);
   const maxRemovals = parseRemovalLimit(flags.maxRemovals);
   if (!maxRemovals) throw new UserError(`--max-removals must be a count (e.g. 10) or a percentage (e.g. 25%), not "${flags.maxRemovals}"`, ExitCode.usage);
