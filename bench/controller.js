@@ -1,7 +1,8 @@
 // bench/controller: `orgctl controller` as a real child process on the embedded platform.
 // (a) Latency from a file save to the change being applied, over single-member edits: p50 < 250 ms, p99 < 1 s.
 // (b) 200 organizations x 500 members: time for the first full sync and peak RSS; then idle resyncs
-//     (--resync 10s) for 10 minutes: CPU used, and RSS at the end within 10% of the start.
+//     (--resync 10s) for 10 minutes: CPU used, and RSS at the end within 10% of the start (judged on the floor
+//     of the garbage collector's sawtooth).
 // BENCH_EDITS (50), BENCH_ORGS (200), BENCH_MEMBERS (500), BENCH_IDLE_SECONDS (600) change the sizes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,20 +136,33 @@ async function scale() {
       30 * 60_000,
     );
     const syncS = (performance.now() - start) / 1000;
-    // Idle: nothing changes; every organization is read again every 10 s.
-    await sleep(15_000);
+    // Idle: nothing changes; every organization is read again every 10 s. After a minute's warm-up, RSS is
+    // sampled every 5 s. Garbage collection makes it a sawtooth (each resync reads 100,000 members and drops
+    // them), so growth is judged on the floor: the lowest sample of the first two minutes against the lowest
+    // of the last two. A leak raises the floor; a sawtooth does not.
+    await sleep(60_000);
     const first = await metrics(url);
     const idleStart = performance.now();
-    const samples = [first.rss];
+    const samples = [{ t: 0, rss: first.rss }];
     while (performance.now() - idleStart < IDLE_S * 1000) {
-      await sleep(Math.min(15_000, IDLE_S * 1000));
+      await sleep(5000);
       const m = await metrics(url);
-      samples.push(m.rss);
+      samples.push({ t: (performance.now() - idleStart) / 1000, rss: m.rss });
       peak = Math.max(peak, m.rss);
     }
     const last = await metrics(url);
     const idleS = (performance.now() - idleStart) / 1000;
-    return { syncS, peak, rssStart: first.rss, rssEnd: last.rss, cpuPct: ((last.cpu - first.cpu) / idleS) * 100, idleS, samples };
+    const window = Math.min(120, idleS / 3);
+    const floor = (from, to) => Math.min(...samples.filter((x) => x.t >= from && x.t <= to).map((x) => x.rss));
+    return {
+      syncS,
+      peak,
+      rssStart: floor(0, window),
+      rssEnd: floor(idleS - window, idleS),
+      cpuPct: ((last.cpu - first.cpu) / idleS) * 100,
+      idleS,
+      samples: samples.map((x) => x.rss),
+    };
   } finally {
     await stop(c);
     rmSync(dir, { recursive: true, force: true });
@@ -167,7 +181,7 @@ export async function benchController() {
   const okB = growth <= 0.1;
   console.log(`  first full sync: ${s.syncS.toFixed(1)} s; peak RSS ${s.peak.toFixed(0)} MiB`);
   console.log(
-    `  idle ${s.idleS.toFixed(0)} s: CPU ${s.cpuPct.toFixed(1)}% of one core; RSS ${s.rssStart.toFixed(0)} -> ${s.rssEnd.toFixed(0)} MiB (${(growth * 100).toFixed(1)}%, ${growth <= 0.1 ? 'PASS' : 'FAIL'}, target within 10%); samples ${s.samples.map((x) => x.toFixed(0)).join(' ')}`,
+    `  idle ${s.idleS.toFixed(0)} s (after 60 s of warm-up): CPU ${s.cpuPct.toFixed(1)}% of one core; RSS floor ${s.rssStart.toFixed(0)} -> ${s.rssEnd.toFixed(0)} MiB (${(growth * 100).toFixed(1)}%, ${growth <= 0.1 ? 'PASS' : 'FAIL'}, target within 10%); samples from ${Math.min(...s.samples).toFixed(0)} to ${Math.max(...s.samples).toFixed(0)} MiB`,
   );
   return okA && okB;
 }

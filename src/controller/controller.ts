@@ -115,7 +115,8 @@ export class Controller {
     const snapshot = this.deps.source.snapshot();
     const reasons: string[] = [];
     if (!snapshot.loaded) reasons.push('no valid manifests have been read yet');
-    else if (this.initial && this.initial.size) reasons.push(`first sync not done: ${this.initial.size} organization(s) not reconciled yet`);
+    else if (!this.initial) reasons.push('starting: the first sync has not begun');
+    else if (this.initial.size) reasons.push(`first sync not done: ${this.initial.size} organization(s) not reconciled yet`);
     if (snapshot.problems.length) {
       reasons.push(`the manifests do not validate (the last valid ones are in use): ${snapshot.problems.length} problem(s)`);
       for (const p of snapshot.problems.slice(0, 20)) reasons.push(formatDiagnostic(p));
