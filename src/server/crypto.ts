@@ -8,6 +8,14 @@ export function newToken(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** `count` new tokens as newToken makes them, from one random draw (a batch of invites draws once, not per invite). */
+export function newTokens(prefix: string, count: number): string[] {
+  const bytes = randomBytes(32 * count);
+  const out: string[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = `${prefix}_${bytes.toString('base64url', 32 * i, 32 * (i + 1))}`;
+  return out;
+}
+
 /** Tokens are stored only as this hash; they are random enough that a plain SHA-256 is the right tool. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

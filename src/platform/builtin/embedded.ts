@@ -110,24 +110,13 @@ export class EmbeddedPlatform implements Platform {
 
   async read(org: string): Promise<ActualOrg | undefined> {
     const s = this.service;
-    const exists = s.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(org);
-    if (!exists) return undefined;
-    // One read transaction: every list comes from the same snapshot.
+    // One read transaction: everything comes from the same snapshot. Members and invites are read straight
+    // into the maps the diff uses (Members.observe), not through the API's views.
     return s.db.transaction(() => {
+      const row = s.ctx.findOrg(org);
+      if (!row) return undefined;
       const view = s.orgs.get(this.operator, org);
-      const members = [];
-      let cursor: string | undefined;
-      do {
-        const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
-        for (const m of page.items) members.push(m);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      const invites = [];
-      do {
-        const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
-        for (const i of page.items) invites.push(i);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
+      const { members, invites } = s.members.observe(this.operator, row);
       return toActualOrg(view, members, invites, s.integrations.list(this.operator, org).items);
     })();
   }

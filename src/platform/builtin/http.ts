@@ -1,4 +1,4 @@
-import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
+import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
 import { MAX_BATCH } from '../batch.js';
 import { HttpClient, type ErrorAnswer } from '../http/client.js';
 import type { RetryPolicy } from '../http/resilience.js';
@@ -16,7 +16,7 @@ import {
 } from '../types.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import { leaseError } from './leases.js';
-import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './views.js';
+import { actualInvite, actualMember, toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './views.js';
 
 
 interface Page<T> {
@@ -111,18 +111,18 @@ export class HttpPlatform implements Platform {
     return (await this.whoami()).superuser;
   }
 
-  private async all<T>(path: string, kind: string): Promise<{ items: T[]; versions: Set<number> }> {
-    const items: T[] = [];
+  /** Reads every page of a list, handing each item to `each` as it arrives; returns the state versions seen. */
+  private async all<T>(path: string, kind: string, each: (item: T) => void): Promise<Set<number>> {
     const versions = new Set<number>();
     let cursor: string | null = null;
     do {
       const sep = path.includes('?') ? '&' : '?';
       const page: Page<T> = await this.client.request<Page<T>>('GET', `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, kind);
-      for (const item of page.items) items.push(item);
+      for (const item of page.items) each(item);
       versions.add(page.stateVersion);
       cursor = page.nextCursor;
     } while (cursor);
-    return { items, versions };
+    return versions;
   }
 
   async read(org: string): Promise<ActualOrg | undefined> {
@@ -135,12 +135,15 @@ export class HttpPlatform implements Platform {
         if (err instanceof PlatformError && err.status === 404 && err.code === 'not_found') return this.absent(org);
         throw err;
       }
-      const members = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members');
-      const invites = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites');
+      // Items go straight into the maps the diff reads, page by page.
+      const members = new Map<string, ActualMember>();
+      const invites = new Map<string, ActualInvite>();
+      const memberVersions = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members', (m) => members.set(m.email, actualMember(m)));
+      const inviteVersions = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites', (i) => invites.set(i.email, actualInvite(i)));
       const integrations = await this.client.request<{ items: IntegrationViewLike[]; stateVersion: number }>('GET', `${orgPath(org)}/integrations`, undefined, 'GET /orgs/:org/integrations');
-      const versions = new Set([view.stateVersion, ...members.versions, ...invites.versions, integrations.stateVersion]);
+      const versions = new Set([view.stateVersion, ...memberVersions, ...inviteVersions, integrations.stateVersion]);
       if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again
-      return toActualOrg(view, members.items, invites.items, integrations.items);
+      return toActualOrg(view, members, invites, integrations.items);
     }
     throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
   }

@@ -7,8 +7,23 @@ export type MemberViewLike = ActualMember;
 export type IntegrationViewLike = ActualIntegration;
 export type InviteViewLike = Omit<ActualInvite, 'status'> & { status: string };
 
-/** Builds the reconciler's actual state from the platform's views (members, open invites, integrations). */
-export function toActualOrg(view: OrgViewLike, members: MemberViewLike[], invites: InviteViewLike[], integrations: IntegrationViewLike[]): ActualOrg {
+/** The compared fields of a member view (a page item carries more: timestamps, ...). */
+export function actualMember(m: MemberViewLike): ActualMember {
+  return { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description };
+}
+
+/** The compared fields of an open invite's view; the platform's `expired` status, everything else open is pending. */
+export function actualInvite(i: InviteViewLike): ActualInvite {
+  return { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects };
+}
+
+/** Builds the reconciler's actual state from the organization's view and the maps read for it. */
+export function toActualOrg(
+  view: OrgViewLike,
+  members: Map<string, ActualMember>,
+  invites: Map<string, ActualInvite>,
+  integrations: IntegrationViewLike[],
+): ActualOrg {
   return {
     name: view.name,
     displayName: view.displayName,
@@ -16,10 +31,8 @@ export function toActualOrg(view: OrgViewLike, members: MemberViewLike[], invite
     creator: view.creator,
     cache: { enabled: view.cache.enabled, podType: view.cache.podType },
     stateVersion: view.stateVersion,
-    members: new Map(members.map((m) => [m.email, { email: m.email, role: m.role, creator: m.creator, firstName: m.firstName, lastName: m.lastName, description: m.description }])),
-    invites: new Map(
-      invites.map((i): [string, ActualInvite] => [i.email, { email: i.email, role: i.role, status: i.status === 'expired' ? 'expired' : 'pending', projects: i.projects }]),
-    ),
+    members,
+    invites,
     integrations: new Map(integrations.map((i) => [i.name, { name: i.name, type: i.type, options: i.options, credentialsFingerprint: i.credentialsFingerprint }])),
   };
 }

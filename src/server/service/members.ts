@@ -1,6 +1,7 @@
-import { hashToken, newToken } from '../crypto.js';
+import { hashToken, newTokens } from '../crypto.js';
 import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
+import type { ActualInvite, ActualMember } from '../../model/actual.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { normalizeEmail, validEmail, type Identity } from './identity.js';
@@ -105,6 +106,41 @@ interface InviteRow {
 
 const iso = isoTime;
 
+/** Rows read at once when observing an organization: large enough to make paging free, small enough to stay lean. */
+const OBSERVE_PAGE = 10_000;
+
+/**
+ * An invite's projects (stored as ids) as `[{project, role}]` with names, joined in SQL: NULL when it has none
+ * (most do), a JSON array otherwise. A project deleted since shows as its id.
+ */
+const INVITE_PROJECTS = `CASE WHEN i.projects = '[]' THEN NULL ELSE (
+  SELECT json_group_array(json_object('project', COALESCE(p.name, CAST(j.value ->> 'projectId' AS TEXT)), 'role', j.value ->> 'role') ORDER BY j.key)
+  FROM json_each(i.projects) j LEFT JOIN projects p ON p.id = j.value ->> 'projectId') END`;
+
+/** The columns of an invite's view, in InviteViewRow's order, with the inviter's address joined in. */
+const INVITE_VIEW_SELECT = `SELECT i.id, i.email, i.role, i.status, i.first_name, i.last_name, i.description, ${INVITE_PROJECTS},
+  i.expires_at, i.send_count, i.created_at, i.last_sent_at, u.email FROM invites i JOIN users u ON u.id = i.created_by`;
+
+type InviteViewRow = [number, string, Role, InviteRow['status'], string, string, string, string | null, number, number, number, number, string];
+
+function inviteViewOf(r: InviteViewRow, now: number): InviteView {
+  return {
+    id: r[0],
+    email: r[1],
+    role: r[2],
+    status: r[3] === 'pending' && r[8] <= now ? 'expired' : r[3],
+    firstName: r[4],
+    lastName: r[5],
+    description: r[6],
+    projects: r[7] === null ? [] : (JSON.parse(r[7]) as InviteView['projects']),
+    expiresAt: iso(r[8]),
+    sendCount: r[9],
+    createdAt: iso(r[10]),
+    lastSentAt: iso(r[11]),
+    createdBy: r[12],
+  };
+}
+
 
 /**
  * Members and invites of an organization, with the platforms' rules: owners and admins manage people; only
@@ -135,7 +171,7 @@ export class Members {
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
         )
-        .all(...(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1])) as [
+        .all(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1]) as [
         string,
         Role,
         number,
@@ -176,59 +212,81 @@ export class Members {
       const args: unknown[] = [org.id, after, after, afterId];
       switch (opts.status) {
         case 'open':
-          where = "AND status = 'pending'";
+          where = "AND i.status = 'pending'";
           break;
         case 'pending':
-          where = "AND status = 'pending' AND expires_at > ?";
+          where = "AND i.status = 'pending' AND i.expires_at > ?";
           args.push(now);
           break;
         case 'expired':
-          where = "AND status = 'pending' AND expires_at <= ?";
+          where = "AND i.status = 'pending' AND i.expires_at <= ?";
           args.push(now);
           break;
         case 'accepted':
         case 'cancelled':
-          where = 'AND status = ?';
+          where = 'AND i.status = ?';
           args.push(opts.status);
           break;
         default:
       }
       args.push(limit + 1);
+      // One query a page: the inviter's address and the projects' names are joined in, not looked up per invite.
       const rows = this.ctx
-        .stmt(`SELECT * FROM invites WHERE org_id = ? AND (email > ? OR (email = ? AND id > ?)) ${where} ORDER BY email, id LIMIT ?`)
-        .all(...args) as InviteRow[];
+        .rawStmt(`${INVITE_VIEW_SELECT} WHERE i.org_id = ? AND (i.email > ? OR (i.email = ? AND i.id > ?)) ${where} ORDER BY i.email, i.id LIMIT ?`)
+        .all(args) as InviteViewRow[];
       const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      const last = page[page.length - 1];
+      const n = more ? limit : rows.length;
+      const items: InviteView[] = new Array(n);
+      for (let k = 0; k < n; k++) items[k] = inviteViewOf(rows[k]!, now);
+      const last = items[n - 1];
       return {
-        items: page.map((r) => this.inviteView(r)),
+        items,
         nextCursor: more && last ? encodeCursor('invites', `${last.email}\u0000${last.id}`) : null,
         stateVersion: org.version,
       };
     })();
   }
 
-  private inviteView(r: InviteRow): InviteView {
-    const projects = JSON.parse(r.projects) as { projectId: number; role: string }[];
-    const names = projects.map((p) => {
-      const row = this.ctx.stmt('SELECT name FROM projects WHERE id = ?').get(p.projectId) as { name: string } | undefined;
-      return { project: row?.name ?? String(p.projectId), role: p.role };
-    });
-    return {
-      id: r.id,
-      email: r.email,
-      role: r.role,
-      status: r.status === 'pending' && r.expires_at <= this.ctx.now() ? 'expired' : r.status,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      description: r.description,
-      projects: names,
-      expiresAt: iso(r.expires_at),
-      sendCount: r.send_count,
-      createdAt: iso(r.created_at),
-      lastSentAt: iso(r.last_sent_at),
-      createdBy: this.identity.userById(r.created_by).email,
-    };
+  /**
+   * What a reconciler compares, read straight into its maps (the embedded adapter's read): members (email,
+   * role, creator, profile as the organization shows it) and open invites (email, role, expired or not,
+   * projects by name). Only those columns; no views, no timestamps, no query per row: pages of 10,000 by key,
+   * inside the caller's read transaction, so both come from one snapshot.
+   */
+  observe(actor: Actor, org: OrgRow): { members: Map<string, ActualMember>; invites: Map<string, ActualInvite> } {
+    this.ctx.require(org, actor, ['owner', 'admin'], 'read members and invites');
+    const members = new Map<string, ActualMember>();
+    const memberPage = this.ctx.rawStmt(
+      `SELECT m.email, m.role, m.user_id, ${SHOWN_PROFILE} FROM memberships m JOIN users u ON u.id = m.user_id
+       WHERE m.org_id = ? AND m.email > ? ORDER BY m.email LIMIT ?`,
+    );
+    for (let after = ''; ; ) {
+      const rows = memberPage.all(org.id, after, OBSERVE_PAGE) as [string, Role, number, string, string, string][];
+      for (const r of rows) members.set(r[0], { email: r[0], role: r[1], creator: r[2] === org.creator_id, firstName: r[3], lastName: r[4], description: r[5] });
+      if (rows.length < OBSERVE_PAGE) break;
+      after = rows[rows.length - 1]![0];
+    }
+    const invites = new Map<string, ActualInvite>();
+    const now = this.ctx.now();
+    // Open invites are one per address (invites_one_open), so the address alone is the key.
+    const invitePage = this.ctx.rawStmt(
+      `SELECT i.email, i.role, i.expires_at, ${INVITE_PROJECTS} FROM invites i
+       WHERE i.org_id = ? AND i.status = 'pending' AND i.email > ? ORDER BY i.email LIMIT ?`,
+    );
+    for (let after = ''; ; ) {
+      const rows = invitePage.all(org.id, after, OBSERVE_PAGE) as [string, Role, number, string | null][];
+      for (const r of rows) {
+        invites.set(r[0], { email: r[0], role: r[1], status: r[2] <= now ? 'expired' : 'pending', projects: r[3] === null ? [] : (JSON.parse(r[3]) as ActualInvite['projects']) });
+      }
+      if (rows.length < OBSERVE_PAGE) break;
+      after = rows[rows.length - 1]![0];
+    }
+    return { members, invites };
+  }
+
+  /** One invite as the API shows it, read with the same single query as a page. */
+  private inviteViewById(id: number): InviteView {
+    return inviteViewOf(this.ctx.rawStmt(`${INVITE_VIEW_SELECT} WHERE i.id = ?`).get(id) as InviteViewRow, this.ctx.now());
   }
 
   // ---- invites ----------------------------------------------------------------------------------------
@@ -238,11 +296,12 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
-      return requests.map((req) => this.each(req.email, () => this.inviteOne(actor, role, org, req, opts.expiresInDays)));
+      const tokens = newTokens('invite', requests.length);
+      return this.ctx.batch(() => requests.map((req, i) => this.each(req.email, () => this.inviteOne(actor, role, org, req, tokens[i]!, opts.expiresInDays))));
     });
   }
 
-  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
+  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, token: string, expiresInDays?: number): InviteView {
     const email = validEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
     if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
@@ -254,7 +313,6 @@ export class Members {
     }
     const projects = this.resolveProjects(org, req.projects ?? []);
     const now = this.ctx.now();
-    const token = newToken('invite');
     const expires = now + (expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
     const info = this.ctx
       .stmt(
@@ -266,7 +324,22 @@ export class Members {
     const id = Number(info.lastInsertRowid);
     this.send(org, id, email, token);
     this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
-    return this.inviteView(this.inviteById(id));
+    // The view from what was just written, not read back.
+    return {
+      id,
+      email,
+      role: req.role,
+      status: 'pending',
+      firstName: req.firstName ?? '',
+      lastName: req.lastName ?? '',
+      description: req.description ?? '',
+      projects: (req.projects ?? []).map((p) => ({ project: p.project, role: p.role })),
+      expiresAt: iso(expires),
+      sendCount: 1,
+      createdAt: iso(now),
+      lastSentAt: iso(now),
+      createdBy: actor.email,
+    };
   }
 
   /**
@@ -277,7 +350,8 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
-      return requests.map((req) =>
+      const tokens = newTokens('invite', requests.length);
+      return this.ctx.batch(() => requests.map((req, i) =>
         this.each(req.email, () => {
           const email = normalizeEmail(req.email);
           const inv = this.openInvite(org.id, email);
@@ -286,7 +360,7 @@ export class Members {
           if ((role === 'owner' || inv.role === 'owner') && actorRole !== 'owner') throw forbidden('only an owner may manage an owner invite');
           const projects = req.projects ? JSON.stringify(this.resolveProjects(org, req.projects)) : inv.projects;
           const now = this.ctx.now();
-          const token = newToken('invite');
+          const token = tokens[i]!;
           this.ctx
             .stmt(
               `UPDATE invites SET role = ?, first_name = ?, last_name = ?, description = ?, projects = ?, token_hash = ?,
@@ -306,9 +380,9 @@ export class Members {
             );
           this.send(org, inv.id, email, token);
           this.ctx.audit(org.id, actor, 'invite.resend', email, { inviteId: inv.id, role, ...(role !== inv.role ? { previousRole: inv.role } : {}) });
-          return this.inviteView(this.inviteById(inv.id));
+          return this.inviteViewById(inv.id);
         }),
-      );
+      ));
     });
   }
 
@@ -316,7 +390,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'cancel invites');
-      return emails.map((raw) =>
+      return this.ctx.batch(() => emails.map((raw) =>
         this.each(raw, () => {
           const email = normalizeEmail(raw);
           const inv = this.openInvite(org.id, email);
@@ -324,9 +398,9 @@ export class Members {
           if (inv.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may cancel an owner invite');
           this.ctx.stmt("UPDATE invites SET status = 'cancelled', updated_at = ? WHERE id = ?").run(this.ctx.now(), inv.id);
           this.ctx.audit(org.id, actor, 'invite.cancel', email, { inviteId: inv.id });
-          return this.inviteView(this.inviteById(inv.id));
+          return this.inviteViewById(inv.id);
         }),
-      );
+      ));
     });
   }
 
@@ -405,7 +479,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'change members');
-      return updates.map((u) =>
+      return this.ctx.batch(() => updates.map((u) =>
         this.each(u.email, () => {
           const email = normalizeEmail(u.email);
           const target = this.member(org, email);
@@ -432,7 +506,7 @@ export class Members {
           }
           return this.memberView(org, email);
         }),
-      );
+      ));
     });
   }
 
@@ -442,7 +516,7 @@ export class Members {
       const org = this.ctx.orgByName(ref);
       const actorRole = actor.superuser ? 'owner' : this.ctx.roleIn(org.id, actor.id);
       if (!actorRole) throw notFound(`organization "${org.name}"`);
-      return emails.map((raw) =>
+      return this.ctx.batch(() => emails.map((raw) =>
         this.each(raw, () => {
           const email = normalizeEmail(raw);
           const target = this.member(org, email);
@@ -462,16 +536,16 @@ export class Members {
           this.identity.ensureHasOrganization(target.user_id);
           return { email };
         }),
-      );
+      ));
     });
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------
 
-  /** Runs one batch item in a savepoint: its failure undoes only its own writes. */
+  /** Runs one batch item in a savepoint: its failure undoes only its own writes (and drops its audit rows and mail). */
   private each<T>(email: string, fn: () => T): BatchResult<T> {
     try {
-      return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.db.transaction(fn)() };
+      return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.item(fn) };
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       return { email: normalizeEmail(String(email)), ok: false, error: { status: err.status, code: err.code, message: err.message, details: err.details } };
@@ -528,9 +602,6 @@ export class Members {
     return this.ctx.stmt("SELECT * FROM invites WHERE org_id = ? AND email = ? AND status = 'pending'").get(orgId, email) as InviteRow | undefined;
   }
 
-  private inviteById(id: number): InviteRow {
-    return this.ctx.stmt('SELECT * FROM invites WHERE id = ?').get(id) as InviteRow;
-  }
 
   private resolveProjects(org: OrgRow, projects: { project: string; role: string }[]): { projectId: number; role: string }[] {
     return projects.map((p) => {
@@ -546,14 +617,10 @@ export class Members {
    * nowhere: the invitee accepts by email, authenticated as themselves.
    */
   private send(org: OrgRow, inviteId: number, email: string, token: string): void {
-    const info = this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES (?, ?, ?, ?)').run(this.ctx.now(), email, org.id, inviteId);
+    this.ctx.defer('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES', [this.ctx.now(), email, org.id, inviteId]);
     const mailer = this.mailer;
-    if (!mailer) return;
-    const outboxId = Number(info.lastInsertRowid);
-    this.ctx.onCommit(() => {
-      // A batch item that failed was rolled back to its savepoint, its mail with it: send only what is recorded.
-      if (this.ctx.stmt('SELECT 1 FROM outbox WHERE id = ?').get(outboxId)) mailer({ to: email, organization: org.name, inviteId, token });
-    });
+    // A batch item that fails drops what it queued (Context.item): only recorded mail is sent.
+    if (mailer) this.ctx.onCommit(() => mailer({ to: email, organization: org.name, inviteId, token }));
   }
 }
 
