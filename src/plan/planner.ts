@@ -128,10 +128,10 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
     actual.set(part.organization, part.actual);
     observed[part.organization] = part.observed;
     for (const c of part.changes) changes.push(c); // no spread: an organization may have a million changes
-    notes.push(...part.notes);
-    warnings.push(...part.warnings);
-    uncompared.push(...part.uncompared);
-    problems.push(...part.problems);
+    for (const n of part.notes) notes.push(n);
+    for (const w of part.warnings) warnings.push(w);
+    for (const u of part.uncompared) uncompared.push(u);
+    for (const p of part.problems) problems.push(p);
   }
   if (problems.length) throw new PlanError(problems);
   const violations = checkGuards(changes, actual, { ...guards, actor });
