@@ -68,6 +68,7 @@ function terraformHabit(argv: string[]): string | undefined {
 }
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+const parallelismOption = () => new Option('--parallelism <n>', 'organizations read from the platform at once, 1 to 100 (output order stays the manifests\'); default 10');
 
 /**
  * Builds the command tree. Commands set `exitCode`; nothing here calls process.exit, so the same program
@@ -109,6 +110,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))
     .addOption(outputOption())
+    .addOption(parallelismOption())
     .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
     .action(async (opts) => setExit(await (await commands.reconcile()).runPlan(opts, io)));
@@ -120,6 +122,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--lock-timeout <duration>', 'wait this long for another apply\'s lock on an organization (e.g. 30s, 5m)', '0s')
     .option('--lock-ttl <duration>', 'lease length, renewed while applying; a killed apply\'s lock frees itself after this', '30s')
     .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
+    .addOption(parallelismOption())
     .action(async (planFile: string | undefined, opts) => {
       // The first SIGINT/SIGTERM finishes the call in flight, reports what was and was not applied, releases
       // the lock and exits non-zero. A second one stops at once: the lock is given back, the call in flight
@@ -174,6 +177,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
+    .addOption(parallelismOption())
     .action(async (opts) => setExit(await (await commands.reconcile()).runDiff(opts, io)));
 
   program

@@ -3,6 +3,7 @@ import type { DesiredOrg } from '../model/desired.js';
 import { summarize, type Change, type Observed, type Plan } from '../model/plan.js';
 import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
+import { mapLimit } from '../util/concurrency.js';
 import { capabilityProblems } from './capabilities.js';
 import { diffOrganization, teardownOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
@@ -138,22 +139,25 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
   return { notes, warnings, uncompared, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
 }
 
+/** Organizations read at once unless told otherwise (Terraform's -parallelism default is 10 too). */
+export const DEFAULT_PARALLELISM = 10;
+
 /**
  * The imperative shell around diff: read each organization (list calls only), compare credentials through
  * the platform, diff, check guards. Reads nothing but the platform and the credential sources; writes
- * nothing, and leaves its inputs as they were.
+ * nothing, and leaves its inputs as they were. Up to `parallelism` organizations are read at a time (reads
+ * mostly wait on the platform); the plan lists them in the order given whatever order the reads end in.
  */
 export async function makePlan(
   platform: Platform,
   resolver: CredentialResolver,
   desired: Map<string, DesiredOrg>,
-  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean },
+  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean; parallelism?: number },
 ): Promise<PlanResult> {
   const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers() };
-  const parts: OrgPlan[] = [];
-  for (const org of desired.values()) {
-    if (opts.only && !opts.only.includes(org.name)) continue;
-    parts.push(opts.teardown ? await planTeardown(platform, org, acting) : await planOrganization(platform, resolver, org, acting));
-  }
+  const orgs = [...desired.values()].filter((org) => !opts.only || opts.only.includes(org.name));
+  const parts = await mapLimit(orgs, opts.parallelism ?? DEFAULT_PARALLELISM, (org) =>
+    opts.teardown ? planTeardown(platform, org, acting) : planOrganization(platform, resolver, org, acting),
+  );
   return assemblePlan(platform, parts, opts.guards, acting.actor);
 }

@@ -32,6 +32,8 @@ export interface OpenOptions {
   whenMissing: WhenMissing;
   /** How long requests fail at once after the platform could not be reached (see HttpClient); default 30 s. */
   breakerCooldownMs?: number;
+  /** Organizations read at once: an HTTP adapter keeps as many connections open. */
+  parallelism?: number;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
@@ -58,6 +60,7 @@ const builtinHttp: PlatformKind = {
       batchSize: opts.batchSize,
       onRetry: opts.onRetry,
       breakerCooldownMs: opts.breakerCooldownMs,
+      connections: opts.parallelism,
     });
     return { platform: new HttpPlatform(client, { batchSize: opts.batchSize }), locks: new HttpLeases(client) };
   },

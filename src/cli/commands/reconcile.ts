@@ -10,7 +10,7 @@ import type { Target, WhenMissing } from '../../platform/registry.js';
 import { PlatformError } from '../../platform/types.js';
 import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
 import { InvalidPlanError, parseSavedPlan } from '../../plan/plan-file.js';
-import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
+import { DEFAULT_PARALLELISM, makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
 import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
 import { renderOutcome, renderPlan, type RenderOptions } from '../../plan/render.js';
 import { parseDuration } from '../duration.js';
@@ -34,6 +34,8 @@ export interface ReconcileFlags {
   full?: boolean;
   /** List every person in failure reports. */
   verbose?: boolean;
+  /** Organizations read at once. */
+  parallelism?: string;
 }
 
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
@@ -55,6 +57,14 @@ class Failure extends UserError {
   ) {
     super(message, exitCode);
   }
+}
+
+/** `--parallelism N`: how many organizations are read at once (Terraform's flag), 1 to 100. */
+function parallelismOf(flags: ReconcileFlags): number {
+  if (flags.parallelism === undefined) return DEFAULT_PARALLELISM;
+  const n = Number(flags.parallelism);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--parallelism must be a whole number from 1 to 100, not "${flags.parallelism}"`, ExitCode.usage);
+  return n;
 }
 
 function guardSettings(flags: ReconcileFlags): GuardSettings {
@@ -102,11 +112,11 @@ async function withTarget<T>(
   io: Io,
   errorCode: number,
   fn: (t: Target) => Promise<T>,
-  opts: { whenMissing?: WhenMissing } = {},
+  opts: { whenMissing?: WhenMissing; parallelism?: number } = {},
 ): Promise<T> {
   let target: Target;
   try {
-    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize, whenMissing: opts.whenMissing ?? 'fail' });
+    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize, whenMissing: opts.whenMissing ?? 'fail', parallelism: opts.parallelism });
   } catch (err) {
     if (err instanceof UserError && err.exitCode !== ExitCode.usage) throw new Failure(err.message, errorCode);
     throw err;
@@ -159,10 +169,11 @@ function planning(io: Io): Progress {
 
 async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number): Promise<PlanResult> {
   const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
+  const parallelism = parallelismOf(flags);
   const desired = loadDesired(flags, io, errorCode);
   const progress = planning(io);
   try {
-    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards });
+    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards, parallelism });
     progress.finish();
     printFindings(result, flags, io, errorCode);
     return result;
@@ -187,7 +198,7 @@ export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json';
       else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
       if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: ${applyCommand(flags.out, flags)}\n`);
       return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
-    }, { whenMissing: 'empty' }),
+    }, { whenMissing: 'empty', parallelism: parallelismOf(flags) }),
   );
 }
 
@@ -200,7 +211,7 @@ export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' 
       else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)));
       for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
       return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
-    }, { whenMissing: 'empty' }),
+    }, { whenMissing: 'empty', parallelism: parallelismOf(flags) }),
   );
 }
 
@@ -260,6 +271,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
   const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
   if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
   const guards = guardSettings(flags);
+  const parallelism = parallelismOf(flags);
   const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
   const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
   return withTarget(
@@ -272,6 +284,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
       let progress: Progress | undefined = planning(io);
       const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: desired! }, {
         guards,
+        parallelism,
         lock: {
           ...lock,
           holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
@@ -317,7 +330,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
           return outcome.status === 'applied' ? ExitCode.ok : ExitCode.failure;
       }
     },
-    { whenMissing: 'create' },
+    { whenMissing: 'create', parallelism },
   );
 }
 

@@ -41,6 +41,8 @@ export interface HttpPlatformOptions {
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
   breakerCooldownMs?: number;
+  /** Connections kept open to the platform (organizations read at once); default 4. */
+  connections?: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export function builtinClient(baseUrl: string, token: string, opts: HttpPlatform
     sleep: opts.sleep,
     onRetry: opts.onRetry,
     breakerCooldownMs: opts.breakerCooldownMs,
+    connections: opts.connections,
   });
 }
 
