@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { Diagnostic, Note } from './diagnostics.js';
 import { loadManifests, type LoadResult } from './load.js';
+import { placeDeclared, type Declared } from './place.js';
 import { readSources, type Source } from './sources.js';
 
 export interface ManifestSet {
@@ -30,4 +33,14 @@ export function readManifestSet(paths: string[], opts: { cwd: string; stdin?: ()
     });
   }
   return { sources: read.sources, result, problems, notes: result.notes };
+}
+
+/**
+ * Places problems a plan finds in these manifests (a project that does not exist) at file:line:column. Files
+ * are read again when that happens, so their bytes need not be kept (a million members are 100 MiB);
+ * standard input, which cannot be read again, is kept.
+ */
+export function manifestPlacer(sources: Source[], cwd: string): (problems: readonly Declared[]) => Diagnostic[] {
+  const stdin = sources.find((s) => s.name === '<stdin>')?.bytes;
+  return (problems) => placeDeclared(problems, (file) => (file === '<stdin>' ? stdin : readFileSync(isAbsolute(file) ? file : join(cwd, file))));
 }

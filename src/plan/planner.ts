@@ -8,6 +8,7 @@ import { capabilityProblems } from './capabilities.js';
 import { diffOrganization, teardownOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
+import { checkReferences, describeManifestProblem, type ManifestProblem } from './references.js';
 
 export interface PlanResult {
   plan: Plan;
@@ -21,10 +22,17 @@ export interface PlanResult {
   violations: GuardViolation[];
 }
 
-/** Reasons a plan cannot be made from these manifests on this platform (a new integration without its credentials). */
+/**
+ * Reasons a plan cannot be made from these manifests on this platform (a new integration without its
+ * credentials); `located` ones are at a field of a manifest (a project that does not exist), for the caller
+ * to place at file:line:column. The message holds them all, unplaced.
+ */
 export class PlanError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
+  constructor(
+    readonly problems: string[],
+    readonly located: ManifestProblem[] = [],
+  ) {
+    super([...problems, ...located.map(describeManifestProblem)].join('\n'));
   }
 }
 
@@ -44,6 +52,8 @@ export interface OrgPlan {
   warnings: string[];
   uncompared: string[];
   problems: string[];
+  /** Problems at a field of a manifest (see PlanError). */
+  located?: ManifestProblem[];
 }
 
 /** What comparing credentials found to say, beside the comparison itself. */
@@ -106,7 +116,9 @@ export async function planOrganization(platform: Platform, resolver: CredentialR
   const actual = await platform.read(org.name);
   const credentials = await compareCredentials(platform, resolver, org, actual, found);
   const changes = diffOrganization(org, actual, { ...acting, credentials });
-  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found };
+  const refs = await checkReferences(platform, org, actual, changes);
+  for (const p of refs.problems) found.problems.push(p);
+  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found, located: refs.located };
 }
 
 /** Plans removing what an organization's (deleted) manifests declared; see teardownOrganization. */
@@ -125,6 +137,7 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
   const warnings: string[] = [];
   const uncompared: string[] = [];
   const problems: string[] = [];
+  const located: ManifestProblem[] = [];
   for (const part of parts) {
     actual.set(part.organization, part.actual);
     observed[part.organization] = part.observed;
@@ -133,8 +146,9 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
     for (const w of part.warnings) warnings.push(w);
     for (const u of part.uncompared) uncompared.push(u);
     for (const p of part.problems) problems.push(p);
+    for (const p of part.located ?? []) located.push(p);
   }
-  if (problems.length) throw new PlanError(problems);
+  if (problems.length || located.length) throw new PlanError(problems, located);
   const violations = checkGuards(changes, actual, { ...guards, actor });
   return { notes, warnings, uncompared, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
 }

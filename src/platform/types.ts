@@ -59,6 +59,11 @@ export interface Platform {
   /** The organization's current state, read with list calls only; undefined if it does not exist. */
   read(org: string): Promise<ActualOrg | undefined>;
   /**
+   * Names of an existing organization's projects (list calls only), which invites may pre-assign: a plan checks
+   * the projects its invites name exist. Absent on a platform that cannot list them (nothing is checked).
+   */
+  listProjects?(org: string): Promise<string[]>;
+  /**
    * Whether `credentials` are the values stored for an existing integration (Capabilities.credentialDrift
    * `compare`); undefined when that cannot be told. Never returns or logs the stored values.
    */

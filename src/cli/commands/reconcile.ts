@@ -17,6 +17,7 @@ import { parseDuration } from '../duration.js';
 import { writeUserFile } from '../files.js';
 import { ExitCode, UserError, useColor, type Io } from '../io.js';
 import { plural, readManifests } from '../manifests.js';
+import { manifestPlacer } from '../../manifest/read-set.js';
 import { Progress } from '../progress.js';
 import { openTarget } from '../target.js';
 
@@ -73,8 +74,11 @@ function guardSettings(flags: ReconcileFlags): GuardSettings {
   return { maxRemovals, allowOwnerChanges: flags.allowOwnerChanges };
 }
 
+/** Places problems a plan finds at fields of the manifests (file:line:column). */
+type Placer = ReturnType<typeof manifestPlacer>;
+
 /** Reads and validates manifests; prints every problem and fails if there is any. */
-function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<string, DesiredOrg> {
+function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): { desired: Map<string, DesiredOrg>; place: Placer } {
   if (!flags.filename?.length) throw new UserError('no manifests: pass -f FILE|DIR|-', ExitCode.usage);
   const { sources, result, problems, notes } = readManifests(flags.filename, io);
   for (const n of notes) io.stderr(`note: ${formatNote(n)}\n`);
@@ -82,7 +86,19 @@ function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<stri
     for (const d of problems) io.stderr(`${formatDiagnostic(d)}\n`);
     throw new Failure(`${plural(problems.length, 'problem')} in the manifests; nothing was planned`, errorCode, problems);
   }
-  return desiredState(result.objects, new Map(sources.map((s) => [s.name, s.dir])));
+  return { desired: desiredState(result.objects, new Map(sources.map((s) => [s.name, s.dir]))), place: manifestPlacer(sources, io.cwd) };
+}
+
+/**
+ * A plan that cannot be made because the manifests refer to what the platform does not have: each such
+ * problem is printed at its file:line:column, as validation prints its own, and is in `-o json`'s diagnostics.
+ */
+function planFailure(err: PlanError, place: Placer, io: Io, errorCode: number, outcome: string): Failure {
+  if (err.located.length === 0) return new Failure(err.message, errorCode);
+  const diagnostics = place(err.located);
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  const summary = `${plural(diagnostics.length, 'reference')} in the manifests to what does not exist on the platform; ${outcome}`;
+  return new Failure([...err.problems, summary].join('\n'), errorCode, diagnostics);
 }
 
 function printFindings(result: PlanResult, flags: ReconcileFlags, io: Io, errorCode: number): void {
@@ -170,13 +186,17 @@ function planning(io: Io): Progress {
 async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number): Promise<PlanResult> {
   const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
   const parallelism = parallelismOf(flags);
-  const desired = loadDesired(flags, io, errorCode);
+  const { desired, place } = loadDesired(flags, io, errorCode);
   const progress = planning(io);
   try {
     const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards, parallelism });
     progress.finish();
     printFindings(result, flags, io, errorCode);
     return result;
+  } catch (err) {
+    progress.finish();
+    if (err instanceof PlanError) throw planFailure(err, place, io, errorCode, 'nothing was planned');
+    throw err;
   } finally {
     progress.finish();
   }
@@ -273,7 +293,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
   const guards = guardSettings(flags);
   const parallelism = parallelismOf(flags);
   const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
-  const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
+  const loaded = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
   return withTarget(
     flags,
     io,
@@ -282,7 +302,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
       const { platform } = target;
       if (!target.locks.enforced) io.stderr(`note: ${platform.description} has no lock: concurrent applies to one organization are not prevented\n`);
       let progress: Progress | undefined = planning(io);
-      const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: desired! }, {
+      const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: loaded!.desired }, {
         guards,
         parallelism,
         lock: {
@@ -311,6 +331,10 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
           progress ??= new Progress(io.stderr, Boolean(io.stderrTTY), 'applied');
           progress.update(done, total);
         },
+      }).catch((err: unknown) => {
+        progress?.finish();
+        if (err instanceof PlanError && loaded) throw planFailure(err, loaded.place, io, ExitCode.failure, 'nothing was written');
+        throw err;
       });
       progress?.finish();
       switch (outcome.status) {

@@ -121,6 +121,17 @@ export class EmbeddedPlatform implements Platform {
     })();
   }
 
+  async listProjects(org: string): Promise<string[]> {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = wrap(() => this.service.projects.listOf(this.operator, org, { cursor, limit: 1000 }));
+      for (const p of page.items) names.push(p.name);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return names;
+  }
+
   /** The platform compares (only it holds the values and the fingerprint key); nothing is written. */
   async compareCredentials(org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
     return wrap(() => this.service.integrations.verifyCredentials(this.operator, org, integration.name, credentials)).match;

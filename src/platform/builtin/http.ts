@@ -151,6 +151,12 @@ export class HttpPlatform implements Platform {
     throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
   }
 
+  async listProjects(org: string): Promise<string[]> {
+    const names: string[] = [];
+    await this.all<{ name: string }>(`${orgPath(org)}/projects`, 'GET /orgs/:org/projects', (p) => names.push(p.name));
+    return names;
+  }
+
   /**
    * The platform answers 404 for an organization that does not exist and for one this identity is not a
    * member of. A plan must not promise to create the second: the name lookup tells them apart.
