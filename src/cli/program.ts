@@ -68,6 +68,8 @@ function terraformHabit(argv: string[]): string | undefined {
 }
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+const manifestSizeOption = () =>
+  new Option('--max-manifest-size <size>', 'largest manifest file read, e.g. 256MiB (regular files only, up to 512MiB; default $ORGCTL_MAX_MANIFEST_SIZE, else 64MiB)');
 const parallelismOption = () => new Option('--parallelism <n>', 'organizations read from the platform at once, 1 to 100 (output order stays the manifests\'); default 10');
 
 /**
@@ -88,7 +90,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
     .addOption(outputOption())
     .option('--strict', 'treat documents that are not orgctl kinds as errors instead of skipping them', false)
-    .action(async (opts: { filename: string[]; output: 'text' | 'json'; strict: boolean }) => setExit((await commands.validate()).runValidate(opts, io)));
+    .addOption(manifestSizeOption())
+    .action(async (opts: { filename: string[]; output: 'text' | 'json'; strict: boolean; maxManifestSize?: string }) => setExit((await commands.validate()).runValidate(opts, io)));
 
   program
     .command('schema')
@@ -111,6 +114,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))
     .addOption(outputOption())
     .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
     .action(async (opts) => setExit(await (await commands.reconcile()).runPlan(opts, io)));
@@ -123,6 +127,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--lock-ttl <duration>', 'lease length, renewed while applying; a killed apply\'s lock frees itself after this', '30s')
     .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
     .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .action(async (planFile: string | undefined, opts) => {
       // The first SIGINT/SIGTERM finishes the call in flight, reports what was and was not applied, releases
       // the lock and exits non-zero. A second one stops at once: the lock is given back, the call in flight
@@ -178,6 +183,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
     .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .action(async (opts) => setExit(await (await commands.reconcile()).runDiff(opts, io)));
 
   program

@@ -16,6 +16,11 @@ import { SchemaValidator } from './validate-schema.js';
 export interface LoadOptions {
   /** Documents of other kinds are errors instead of skipped with a note. */
   strict?: boolean;
+  /**
+   * Some inputs could not be read (refused, unreadable): what the set as a whole lacks (an Organization
+   * referred to, an owner) may be in them, so it is not reported, only what is wrong in what was read.
+   */
+  incomplete?: boolean;
 }
 
 export interface LoadResult {
@@ -222,9 +227,11 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     objects.push({ object: obj as unknown as Manifest, source: src });
   };
 
+  let complete = !opts.incomplete;
   sources.forEach((source) => {
     const decoded = decodeSource(source.bytes);
     if ('error' in decoded) {
+      complete = false;
       diagnostics.push({ file: source.name, line: decoded.line, column: decoded.column, path: '', message: decoded.error });
       return;
     }
@@ -232,10 +239,12 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     texts.set(source.name, text);
     const parsed = parseDocuments(source, text);
     if (!('docs' in parsed)) {
+      complete = false;
       diagnostics.push({ file: source.name, line: parsed.line, column: parsed.column, path: '', message: parsed.message });
       return;
     }
     if (text.includes('*') && expandedSizeExceeds(parsed.docs, 2 * text.length + 1000)) {
+      complete = false;
       diagnostics.push({
         file: source.name,
         line: 1,
@@ -248,7 +257,7 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     parsed.docs.forEach((doc, i) => handle(doc, { file: source.name, doc: i, prefix: [] }));
   });
 
-  for (const f of checkSemantics(objects)) findings.push(f); // no spread: a million members may make as many findings
+  for (const f of checkSemantics(objects, { complete })) findings.push(f); // no spread: a million members may make as many findings
 
   placeFindings(findings, skipped, texts, diagnostics, notes);
   return { objects, diagnostics: sortDiagnostics(diagnostics), notes, files: sources.length };

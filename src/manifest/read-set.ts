@@ -18,9 +18,10 @@ export interface ManifestSet {
  * orgctl objects (empty standard input, a comment-only file, only other kinds) is a problem like an empty
  * directory, as kubectl's "no objects passed to apply": a pipeline that lost its manifests must not pass.
  */
-export function readManifestSet(paths: string[], opts: { cwd: string; stdin?: () => Uint8Array; strict?: boolean }): ManifestSet {
-  const read = readSources(paths, { cwd: opts.cwd, stdin: opts.stdin });
-  const result = loadManifests(read.sources, { strict: opts.strict });
+export function readManifestSet(paths: string[], opts: { cwd: string; stdin?: () => Uint8Array; strict?: boolean; maxFileBytes?: number }): ManifestSet {
+  const read = readSources(paths, { cwd: opts.cwd, stdin: opts.stdin, maxFileBytes: opts.maxFileBytes });
+  // An input that could not be read may hold what the others refer to: no follow-on errors about the set.
+  const result = loadManifests(read.sources, { strict: opts.strict, incomplete: read.diagnostics.length > 0 });
   const problems = [...read.diagnostics, ...result.diagnostics];
   if (problems.length === 0 && result.objects.length === 0) {
     const skipped = result.notes.length;

@@ -16,7 +16,7 @@ import { renderOutcome, renderPlan, type RenderOptions } from '../../plan/render
 import { parseDuration } from '../duration.js';
 import { writeUserFile } from '../files.js';
 import { ExitCode, UserError, useColor, type Io } from '../io.js';
-import { plural, readManifests } from '../manifests.js';
+import { maxManifestBytes, plural, readManifests } from '../manifests.js';
 import { manifestPlacer } from '../../manifest/read-set.js';
 import { Progress } from '../progress.js';
 import { openTarget } from '../target.js';
@@ -37,6 +37,8 @@ export interface ReconcileFlags {
   verbose?: boolean;
   /** Organizations read at once. */
   parallelism?: string;
+  /** Largest manifest file read. */
+  maxManifestSize?: string;
 }
 
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
@@ -80,7 +82,7 @@ type Placer = ReturnType<typeof manifestPlacer>;
 /** Reads and validates manifests; prints every problem and fails if there is any. */
 function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): { desired: Map<string, DesiredOrg>; place: Placer } {
   if (!flags.filename?.length) throw new UserError('no manifests: pass -f FILE|DIR|-', ExitCode.usage);
-  const { sources, result, problems, notes } = readManifests(flags.filename, io);
+  const { sources, result, problems, notes } = readManifests(flags.filename, io, { maxFileBytes: maxManifestBytes(flags.maxManifestSize, io) });
   for (const n of notes) io.stderr(`note: ${formatNote(n)}\n`);
   if (problems.length) {
     for (const d of problems) io.stderr(`${formatDiagnostic(d)}\n`);
