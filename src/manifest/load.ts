@@ -1,5 +1,4 @@
 import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
-import { kindDefinitions, type KindDefinition } from './crds.js';
 import { sortDiagnostics, type Diagnostic, type Note } from './diagnostics.js';
 import { LineIndex, SourceLocator } from './locate.js';
 import { GROUP, type Loaded, type Manifest, type SourceRef } from './model.js';
@@ -35,8 +34,8 @@ export interface LoadResult {
 const MAX_DEPTH = 64;
 
 let validator: SchemaValidator | undefined;
-function schemaValidator(defs: KindDefinition[]): SchemaValidator {
-  validator ??= new SchemaValidator(defs);
+function schemaValidator(): SchemaValidator {
+  validator ??= SchemaValidator.forCrds();
   return validator;
 }
 
@@ -152,11 +151,11 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
  * at its file, line and column; never throws on bad input.
  */
 export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadResult {
-  const defs = kindDefinitions();
+  const schemas = schemaValidator();
+  const defs = schemas.definitions;
   const byKind = new Map(defs.map((d) => [d.kind, d]));
   const kindNames = defs.map((d) => d.kind);
   const versions = [...new Set(defs.map((d) => `${d.group}/${d.version}`))];
-  const schemas = schemaValidator(defs);
 
   const diagnostics: Diagnostic[] = [];
   const notes: Note[] = [];
