@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Locks } from './locks.js';
+import { NoLocks, type Locks } from './locks.js';
 import type { Platform } from './types.js';
 
 /** A platform to reconcile against, and the lock that keeps two appliers off one organization. */
@@ -73,19 +74,21 @@ const embedded: PlatformKind = {
   async open(address, opts) {
     const file = address.startsWith('file:') ? address.slice(5) : DEFAULT_DB;
     const path = file === ':memory:' || isAbsolute(file) ? file : join(opts.cwd, file);
-    const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
-    if (!EmbeddedConnection.exists(path)) {
+    if (path !== ':memory:' && !existsSync(path)) {
       if (opts.whenMissing === 'fail') throw new NoPlatformError(`no embedded platform at ${file}: nothing has been applied here yet (orgctl apply creates it)`);
       if (opts.whenMissing === 'empty') {
-        // Planned against an empty platform held in memory, under the real file's name: a saved plan then
-        // applies to the file, which apply creates, and nothing is written now.
-        const connection = new EmbeddedConnection(':memory:', opts.identity(), opts.env);
+        // Planned against an empty platform, under the real file's name: a saved plan then applies to the
+        // file, which apply creates, and nothing is written now. Neither SQLite nor the store is loaded.
+        const { EmptyEmbeddedPlatform } = await import('./builtin/empty.js');
         return {
-          platform: new EmbeddedPlatform(connection, `embedded:${path}`),
-          locks: new EmbeddedLeases(connection),
+          platform: new EmptyEmbeddedPlatform(`embedded:${path}`, opts.identity()),
+          locks: new NoLocks(),
           notes: [`no embedded platform at ${file} yet: planning against an empty one (orgctl apply creates it)`],
         };
       }
+    }
+    const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
+    if (!EmbeddedConnection.exists(path)) {
       const connection = new EmbeddedConnection(path, opts.identity(), opts.env);
       return { platform: new EmbeddedPlatform(connection), locks: new EmbeddedLeases(connection), notes: [`created the embedded platform at ${file}`] };
     }

@@ -68,10 +68,20 @@ describe('start-up loads only what the command uses', () => {
     expect(r.packages).not.toContain('ajv');
   });
 
-  it('plan on the embedded platform: SQLite and the store, no HTTP server or client, no ajv compiler, no yaml', () => {
+  it('plan with no embedded database yet: neither SQLite nor the store, no HTTP client, no ajv compiler, no yaml', () => {
     const r = loads(['plan', '-f', 'tiny.yaml'], dir);
     expect(r.status).toBe(0);
     expect(r.packages).toContain('js-yaml');
+    for (const p of ['ajv', 'yaml', 'fastify', 'undici', 'better-sqlite3']) expect(r.packages, p).not.toContain(p);
+    expect(r.modules.filter((m) => m.startsWith('dist/server/'))).toEqual([]);
+  });
+
+  it('plan on an embedded database: SQLite and the store, no HTTP server or client, no ajv compiler, no yaml', () => {
+    const applied = spawnSync(process.execPath, [BIN, 'apply', '-f', 'tiny.yaml', '--yes'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ORGCTL_USER: 'a@tiny.example' } });
+    expect(applied.status, String(applied.stderr)).toBe(0);
+    const r = loads(['plan', '-f', 'tiny.yaml'], dir);
+    expect(r.status).toBe(0);
+    expect(r.packages).toContain('better-sqlite3');
     for (const p of ['ajv', 'yaml', 'fastify', 'undici']) expect(r.packages, p).not.toContain(p);
     expect(r.modules.filter((m) => m.startsWith('dist/server/http/'))).toEqual([]);
     expect(r.modules).not.toContain('dist/platform/builtin/http.js');
