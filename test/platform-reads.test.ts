@@ -158,3 +158,28 @@ describe('batched writes', () => {
     expect(h.platform.db.prepare('SELECT COUNT(*) FROM audit').pluck().get()).toBe(auditBefore);
   });
 });
+
+describe('?fields= on member and invite pages', () => {
+  it('pages hold just the fields asked for; an unknown one is a 400 naming the known ones', async () => {
+    seedMembers(h, ['m1@acme.example'], 'worker');
+    h.platform.members.invite(h.superActor(), h.org, [{ email: 'i1@acme.example', role: 'admin', firstName: 'Ida' }]);
+    const members = await h.su.get(`${o()}/members?fields=email,role,creator`);
+    expect(members.status, members.text).toBe(200);
+    expect(members.body.items).toEqual([
+      { email: 'm1@acme.example', role: 'worker', creator: false },
+      { email: h.superEmail, role: 'owner', creator: true },
+    ]);
+    const invites = await h.su.get(`${o()}/invites?status=open&fields=email,status,projects`);
+    expect(invites.status, invites.text).toBe(200);
+    expect(invites.body.items).toEqual([{ email: 'i1@acme.example', status: 'pending', projects: [] }]);
+    // Paging works whatever the fields: the cursor does not depend on them.
+    const first = await h.su.get(`${o()}/members?fields=role&limit=1`);
+    const next = await h.su.get(`${o()}/members?fields=role&limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    expect([first.body.items, next.body.items]).toEqual([[{ role: 'worker' }], [{ role: 'owner' }]]);
+
+    const bad = await h.su.get(`${o()}/invites?fields=email,secret`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('fields');
+    expect(bad.body.error.message).toContain('unknown field "secret"; fields: id, email, role, status');
+  });
+});

@@ -83,6 +83,10 @@ export function builtinClient(baseUrl: string, token: string, opts: HttpPlatform
 
 const orgPath = (org: string) => `/api/v1/orgs/${encodeURIComponent(org)}`;
 
+/** The fields of member and invite pages the reconciler compares (`?fields=`), as ActualMember and ActualInvite hold them. */
+const MEMBER_FIELDS = 'email,role,creator,firstName,lastName,description';
+const INVITE_FIELDS = 'email,role,status,projects';
+
 /**
  * The built-in platform over its REST API (`orgctl platform serve`). Reads are list pages checked for one
  * consistent state version; writes are batch calls carrying Idempotency-Keys, so retries are safe.
@@ -114,17 +118,33 @@ export class HttpPlatform implements Platform {
     return (await this.whoami()).superuser;
   }
 
-  /** Reads every page of a list, handing each item to `each` as it arrives; returns the state versions seen. */
-  private async all<T>(path: string, kind: string, each: (item: T) => void): Promise<Set<number>> {
+  /** A server from before `?fields=` refused it: pages are asked for whole. */
+  private wholePages = false;
+
+  /**
+   * Reads every page of a list, handing each item to `each` as it arrives; returns the state versions seen.
+   * `fields` (`?fields=`) asks for just the item fields needed, unless the server does not know the parameter.
+   */
+  private async all<T>(path: string, kind: string, each: (item: T) => void, fields?: string): Promise<Set<number>> {
     const versions = new Set<number>();
     let cursor: string | null = null;
-    do {
-      const sep = path.includes('?') ? '&' : '?';
-      const page: Page<T> = await this.client.request<Page<T>>('GET', `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, kind);
+    for (;;) {
+      const query = [...(fields && !this.wholePages ? [`fields=${fields}`] : []), 'limit=1000', ...(cursor ? [`cursor=${encodeURIComponent(cursor)}`] : [])].join('&');
+      let page: Page<T>;
+      try {
+        page = await this.client.request<Page<T>>('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`, undefined, kind);
+      } catch (err) {
+        if (fields && !this.wholePages && err instanceof PlatformError && err.status === 400 && String(err.details.field ?? '').endsWith('fields')) {
+          this.wholePages = true; // asked again, the same page, whole
+          continue;
+        }
+        throw err;
+      }
       for (const item of page.items) each(item);
       versions.add(page.stateVersion);
       cursor = page.nextCursor;
-    } while (cursor);
+      if (!cursor) break;
+    }
     return versions;
   }
 
@@ -141,8 +161,9 @@ export class HttpPlatform implements Platform {
       // Items go straight into the maps the diff reads, page by page.
       const members = new Map<string, ActualMember>();
       const invites = new Map<string, ActualInvite>();
-      const memberVersions = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members', (m) => members.set(m.email, actualMember(m)));
-      const inviteVersions = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites', (i) => invites.set(i.email, actualInvite(i)));
+      // Only the fields the diff compares: pages a quarter the size to build, send and parse.
+      const memberVersions = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members', (m) => members.set(m.email, actualMember(m)), MEMBER_FIELDS);
+      const inviteVersions = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites', (i) => invites.set(i.email, actualInvite(i)), INVITE_FIELDS);
       const integrations = await this.client.request<{ items: IntegrationViewLike[]; stateVersion: number }>('GET', `${orgPath(org)}/integrations`, undefined, 'GET /orgs/:org/integrations');
       const versions = new Set([view.stateVersion, ...memberVersions, ...inviteVersions, integrations.stateVersion]);
       if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again

@@ -123,6 +123,42 @@ const INVITE_VIEW_SELECT = `SELECT i.id, i.email, i.role, i.status, i.first_name
 
 type InviteViewRow = [number, string, Role, InviteRow['status'], string, string, string, string | null, number, number, number, number, string];
 
+/** The columns of a member's view: email, role, joined_at, user_id, the profile shown, last_connection_at. */
+type MemberRow = [string, Role, number, number, string, string, string, number | null];
+
+/** How each field of a member's view is made from its row: what `fields` may name. */
+const MEMBER_FIELD = {
+  email: (r: MemberRow) => r[0],
+  role: (r: MemberRow) => r[1],
+  firstName: (r: MemberRow) => r[4],
+  lastName: (r: MemberRow) => r[5],
+  description: (r: MemberRow) => r[6],
+  creator: (r: MemberRow, org: OrgRow) => r[3] === org.creator_id,
+  joinedAt: (r: MemberRow) => iso(r[2]),
+  lastConnectionAt: (r: MemberRow) => (r[7] === null ? null : iso(r[7])),
+} satisfies Record<keyof MemberView, (r: MemberRow, org: OrgRow) => unknown>;
+export type MemberField = keyof typeof MEMBER_FIELD;
+export const MEMBER_FIELDS = Object.keys(MEMBER_FIELD) as MemberField[];
+
+/** How each field of an invite's view is made from its row: what `fields` may name. */
+const INVITE_FIELD = {
+  id: (r: InviteViewRow) => r[0],
+  email: (r: InviteViewRow) => r[1],
+  role: (r: InviteViewRow) => r[2],
+  status: (r: InviteViewRow, now: number) => (r[3] === 'pending' && r[8] <= now ? 'expired' : r[3]),
+  firstName: (r: InviteViewRow) => r[4],
+  lastName: (r: InviteViewRow) => r[5],
+  description: (r: InviteViewRow) => r[6],
+  projects: (r: InviteViewRow) => (r[7] === null ? [] : (JSON.parse(r[7]) as InviteView['projects'])),
+  expiresAt: (r: InviteViewRow) => iso(r[8]),
+  sendCount: (r: InviteViewRow) => r[9],
+  createdAt: (r: InviteViewRow) => iso(r[10]),
+  lastSentAt: (r: InviteViewRow) => iso(r[11]),
+  createdBy: (r: InviteViewRow) => r[12],
+} satisfies Record<keyof InviteView, (r: InviteViewRow, now: number) => unknown>;
+export type InviteField = keyof typeof INVITE_FIELD;
+export const INVITE_FIELDS = Object.keys(INVITE_FIELD) as InviteField[];
+
 function inviteViewOf(r: InviteViewRow, now: number): InviteView {
   return {
     id: r[0],
@@ -157,7 +193,11 @@ export class Members {
 
   // ---- reading ----------------------------------------------------------------------------------------
 
-  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; role?: Role } = {}): Page<MemberView> {
+  /**
+   * A page of members. `fields` names the item fields wanted (MEMBER_FIELDS; default all): a client that
+   * compares roles and profiles (orgctl's plan) asks for just those, and the page is built with just those.
+   */
+  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; role?: Role; fields?: readonly MemberField[] } = {}): Page<MemberView> {
     const limit = opts.limit ?? 100;
     // One read transaction: the page and the version come from the same snapshot.
     return this.ctx.db.transaction(() => {
@@ -171,37 +211,36 @@ export class Members {
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
         )
-        .all(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1]) as [
-        string,
-        Role,
-        number,
-        number,
-        string,
-        string,
-        string,
-        number | null,
-      ][];
+        .all(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1]) as MemberRow[];
       const more = rows.length > limit;
       const n = more ? limit : rows.length;
       const items: MemberView[] = new Array(n);
+      const fields = opts.fields;
       for (let i = 0; i < n; i++) {
         const r = rows[i]!;
-        items[i] = {
-          email: r[0],
-          role: r[1],
-          firstName: r[4],
-          lastName: r[5],
-          description: r[6],
-          creator: r[3] === org.creator_id,
-          joinedAt: iso(r[2]),
-          lastConnectionAt: r[7] === null ? null : iso(r[7]),
-        };
+        if (fields) {
+          const item: Record<string, unknown> = {};
+          for (const f of fields) item[f] = MEMBER_FIELD[f](r, org);
+          items[i] = item as unknown as MemberView;
+        } else {
+          items[i] = {
+            email: r[0],
+            role: r[1],
+            firstName: r[4],
+            lastName: r[5],
+            description: r[6],
+            creator: r[3] === org.creator_id,
+            joinedAt: iso(r[2]),
+            lastConnectionAt: r[7] === null ? null : iso(r[7]),
+          };
+        }
       }
-      return { items, nextCursor: more ? encodeCursor('members', items[items.length - 1]!.email) : null, stateVersion: org.version };
+      return { items, nextCursor: more ? encodeCursor('members', rows[n - 1]![0]) : null, stateVersion: org.version };
     })();
   }
 
-  listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open' } = {}): Page<InviteView> {
+  /** A page of invites, by address; `fields` as for members (INVITE_FIELDS; default all). */
+  listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open'; fields?: readonly InviteField[] } = {}): Page<InviteView> {
     const limit = opts.limit ?? 100;
     return this.ctx.db.transaction(() => {
       const org = this.ctx.orgByName(ref);
@@ -209,7 +248,7 @@ export class Members {
       const now = this.ctx.now();
       const [after, afterId] = splitInviteCursor(decodeCursor('invites', opts.cursor, (key) => /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key)));
       let where = '';
-      const args: unknown[] = [org.id, after, after, afterId];
+      const args: unknown[] = [org.id];
       switch (opts.status) {
         case 'open':
           where = "AND i.status = 'pending'";
@@ -229,19 +268,30 @@ export class Members {
           break;
         default:
       }
-      args.push(limit + 1);
-      // One query a page: the inviter's address and the projects' names are joined in, not looked up per invite.
+      args.push(after, afterId, limit + 1);
+      // One query a page: the inviter's address and the projects' names are joined in, not looked up per
+      // invite. The row value `(email, id) > (?, ?)` lets the index start at the cursor (an OR of the two
+      // comparisons scanned every earlier invite again on each page).
       const rows = this.ctx
-        .rawStmt(`${INVITE_VIEW_SELECT} WHERE i.org_id = ? AND (i.email > ? OR (i.email = ? AND i.id > ?)) ${where} ORDER BY i.email, i.id LIMIT ?`)
+        .rawStmt(`${INVITE_VIEW_SELECT} WHERE i.org_id = ? ${where} AND (i.email, i.id) > (?, ?) ORDER BY i.email, i.id LIMIT ?`)
         .all(args) as InviteViewRow[];
       const more = rows.length > limit;
       const n = more ? limit : rows.length;
       const items: InviteView[] = new Array(n);
-      for (let k = 0; k < n; k++) items[k] = inviteViewOf(rows[k]!, now);
-      const last = items[n - 1];
+      const fields = opts.fields;
+      for (let k = 0; k < n; k++) {
+        if (!fields) {
+          items[k] = inviteViewOf(rows[k]!, now);
+          continue;
+        }
+        const item: Record<string, unknown> = {};
+        for (const f of fields) item[f] = INVITE_FIELD[f](rows[k]!, now);
+        items[k] = item as unknown as InviteView;
+      }
+      const last = rows[n - 1];
       return {
         items,
-        nextCursor: more && last ? encodeCursor('invites', `${last.email}\u0000${last.id}`) : null,
+        nextCursor: more && last ? encodeCursor('invites', `${last[1]}\u0000${last[0]}`) : null,
         stateVersion: org.version,
       };
     })();
