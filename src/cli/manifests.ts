@@ -1,5 +1,5 @@
 import { readManifestSet, type ManifestSet } from '../manifest/read-set.js';
-import { MAX_FILE_BYTES_CEILING, MAX_SOURCE_BYTES, mib, parseSize } from '../manifest/sources.js';
+import { MAX_FILE_BYTES_CEILING, MAX_SOURCE_BYTES, parseSize } from '../manifest/sources.js';
 import { ExitCode, UserError, type Io } from './io.js';
 
 export type { ManifestSet };
@@ -14,10 +14,11 @@ export function maxManifestBytes(flag: string | undefined, io: Io): number {
   const bytes = parseSize(text);
   const name = flag !== undefined ? '--max-manifest-size' : 'ORGCTL_MAX_MANIFEST_SIZE';
   if (bytes === undefined) throw new UserError(`${name} must be a size such as 256MiB or 1GiB, not "${text}"`, ExitCode.usage);
-  if (bytes > MAX_FILE_BYTES_CEILING) {
-    throw new UserError(`${name} may be at most ${mib(MAX_FILE_BYTES_CEILING)} (the longest text Node can hold), not "${text}"; split larger manifests over several files`, ExitCode.usage);
+  // Up to 512 MiB is taken, as the longest text Node can hold (a few bytes less).
+  if (bytes > 512 * 1024 * 1024) {
+    throw new UserError(`${name} may be at most 512MiB (about the longest text Node can hold), not "${text}"; split larger manifests over several files`, ExitCode.usage);
   }
-  return bytes;
+  return Math.min(bytes, MAX_FILE_BYTES_CEILING);
 }
 
 /** Reads and validates `-f` inputs (see readManifestSet), from the command's working directory and stdin. */
