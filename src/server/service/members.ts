@@ -106,6 +106,14 @@ interface InviteRow {
 
 const iso = isoTime;
 
+/** A batch's time, and its expiry, with their ISO forms. */
+interface BatchTime {
+  now: number;
+  expires: number;
+  nowIso: string;
+  expiresIso: string;
+}
+
 /** Rows read at once when observing an organization: large enough to make paging free, small enough to stay lean. */
 const OBSERVE_PAGE = 10_000;
 
@@ -347,11 +355,15 @@ export class Members {
       const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
       const tokens = newTokens('invite', requests.length);
-      return this.ctx.batch(() => requests.map((req, i) => this.each(req.email, () => this.inviteOne(actor, role, org, req, tokens[i]!, opts.expiresInDays))));
+      // One time for the whole batch (one transaction): its timestamps are formatted once, not per invite.
+      const now = this.ctx.now();
+      const expires = now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
+      const at: BatchTime = { now, expires, nowIso: iso(now), expiresIso: iso(expires) };
+      return this.ctx.batch(() => requests.map((req, i) => this.each(req.email, () => this.inviteOne(actor, role, org, req, tokens[i]!, at))));
     });
   }
 
-  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, token: string, expiresInDays?: number): InviteView {
+  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, token: string, at: BatchTime): InviteView {
     const email = validEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
     if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
@@ -362,8 +374,7 @@ export class Members {
       throw conflict('invite_exists', `${email} already has an open invite to "${org.name}"; resend or cancel it`, { inviteId: open.id });
     }
     const projects = this.resolveProjects(org, req.projects ?? []);
-    const now = this.ctx.now();
-    const expires = now + (expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
+    const { now, expires } = at;
     const info = this.ctx
       .stmt(
         `INSERT INTO invites (org_id, email, role, first_name, last_name, description, projects, status, token_hash,
@@ -384,10 +395,10 @@ export class Members {
       lastName: req.lastName ?? '',
       description: req.description ?? '',
       projects: (req.projects ?? []).map((p) => ({ project: p.project, role: p.role })),
-      expiresAt: iso(expires),
+      expiresAt: at.expiresIso,
       sendCount: 1,
-      createdAt: iso(now),
-      lastSentAt: iso(now),
+      createdAt: at.nowIso,
+      lastSentAt: at.nowIso,
       createdBy: actor.email,
     };
   }
