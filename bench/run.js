@@ -3,9 +3,10 @@ import { benchPlan } from './plan.js';
 import { benchPlatform } from './platform.js';
 import { benchRatelimit } from './ratelimit.js';
 import { benchScale } from './scale.js';
+import { benchStartup } from './startup.js';
 import { benchValidate } from './validate.js';
 
-const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan, ratelimit: benchRatelimit, scale: benchScale };
+const benches = { validate: benchValidate, platform: benchPlatform, plan: benchPlan, ratelimit: benchRatelimit, scale: benchScale, startup: benchStartup };
 const only = process.argv.slice(2);
 let ok = true;
 for (const [name, fn] of Object.entries(benches)) {
