@@ -4,6 +4,7 @@
  * rows together, one random draw for their links, with nothing left behind by a failed item.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { hashToken, inviteTokenHash } from '../src/server/crypto.js';
 import { addMember, DAY_MS, seedMembers, startPlatform, stateVersion, type Harness } from './helpers/platform.js';
 
 let h: Harness;
@@ -122,7 +123,9 @@ describe('batched writes', () => {
     expect(h.mailbox.map((m) => m.to)).toEqual(['a@acme.example', 'c@acme.example', 'd@acme.example']);
     const links = new Set(h.mailbox.map((m) => m.token));
     expect(links.size).toBe(3);
-    for (const link of links) expect(link).toMatch(/^invite_[A-Za-z0-9_-]{43}$/);
+    // One draw for the batch: the links share their random group, and each has its own secret.
+    for (const link of links) expect(link).toMatch(/^invite_[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{43}$/);
+    expect(new Set([...links].map((l) => l.slice(0, 18))).size).toBe(1);
 
     // Each link is the one stored (hashed) for its invite.
     for (const mail of h.mailbox) {
@@ -130,6 +133,29 @@ describe('batched writes', () => {
       expect(accepted.status, accepted.text).toBe(200);
       expect(accepted.body.email).toBe(mail.to);
     }
+  });
+
+  it('links of a batch are stored grouped, never as they are; a link made before groups still works', async () => {
+    const r = await h.su.post(`${o()}/invites/batch`, { invites: [{ email: 'x@acme.example', role: 'member' }, { email: 'y@acme.example', role: 'member' }] });
+    expect(r.status, r.text).toBe(200);
+    const db = h.platform.db;
+    const stored = db.prepare("SELECT token_hash FROM invites WHERE email IN ('x@acme.example', 'y@acme.example') ORDER BY email").pluck().all() as string[];
+    const [x, y] = h.mailbox.map((m) => m.token);
+    expect(stored).toEqual([inviteTokenHash(x!), inviteTokenHash(y!)]);
+    expect(stored[0]).toMatch(/^[A-Za-z0-9_-]{11}\.[0-9a-f]{64}$/);
+    expect(stored[0]!.slice(0, 11)).toBe(stored[1]!.slice(0, 11));
+    for (const [i, link] of [x!, y!].entries()) expect(stored[i]).not.toContain(link.slice(19));
+
+    // An invite whose link was stored as a plain hash (made by an earlier version) is accepted by it.
+    const old = 'invite_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    db.prepare("UPDATE invites SET token_hash = ? WHERE email = 'y@acme.example'").run(hashToken(old));
+    expect(inviteTokenHash(old)).toBe(hashToken(old));
+    const accepted = await h.as().post('/api/v1/invites/accept', { token: old });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(accepted.body.email).toBe('y@acme.example');
+    // A group with another link's secret is nobody's.
+    const forged = `invite_${x!.slice(7, 18)}.${'B'.repeat(43)}`;
+    expect((await h.as().post('/api/v1/invites/accept', { token: forged })).status).toBe(404);
   });
 
   it('a batch written in many statements: 250 invites, 250 audit rows, one version step each', async () => {

@@ -1,4 +1,4 @@
-import { hashToken, newTokens } from '../crypto.js';
+import { inviteTokenHash, newInviteTokens } from '../crypto.js';
 import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { ActualInvite, ActualMember } from '../../model/actual.js';
@@ -354,7 +354,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
-      const tokens = newTokens('invite', requests.length);
+      const tokens = newInviteTokens(requests.length);
       // One time for the whole batch (one transaction): its timestamps are formatted once, not per invite.
       const now = this.ctx.now();
       const expires = now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
@@ -381,7 +381,7 @@ export class Members {
            expires_at, send_count, created_by, created_at, updated_at, last_sent_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?, ?)`,
       )
-      .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), hashToken(token), expires, actor.id, now, now, now);
+      .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), inviteTokenHash(token), expires, actor.id, now, now, now);
     const id = Number(info.lastInsertRowid);
     this.send(org, id, email, token);
     this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
@@ -411,7 +411,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
-      const tokens = newTokens('invite', requests.length);
+      const tokens = newInviteTokens(requests.length);
       return this.ctx.batch(() => requests.map((req, i) =>
         this.each(req.email, () => {
           const email = normalizeEmail(req.email);
@@ -433,7 +433,7 @@ export class Members {
               req.lastName ?? inv.last_name,
               req.description ?? inv.description,
               projects,
-              hashToken(token),
+              inviteTokenHash(token),
               now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS,
               now,
               now,
@@ -468,7 +468,7 @@ export class Members {
   /** The invited person follows their link: they become a member with the invited role and projects. */
   acceptByToken(token: string): { organization: string; email: string; role: Role } {
     return this.ctx.write(() => {
-      const inv = this.ctx.stmt('SELECT * FROM invites WHERE token_hash = ?').get(hashToken(token)) as InviteRow | undefined;
+      const inv = this.ctx.stmt('SELECT * FROM invites WHERE token_hash = ?').get(inviteTokenHash(token)) as InviteRow | undefined;
       if (!inv) throw notFound('invite');
       return this.accept(inv);
     });
