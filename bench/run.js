@@ -4,6 +4,8 @@ import { benchKubernetes } from './kubernetes.js';
 import { benchPlan } from './plan.js';
 import { benchPlatform } from './platform.js';
 import { benchRatelimit } from './ratelimit.js';
+import { benchScale } from './scale.js';
+import { benchStartup } from './startup.js';
 import { benchValidate } from './validate.js';
 
 const benches = {
@@ -11,6 +13,8 @@ const benches = {
   platform: benchPlatform,
   plan: benchPlan,
   ratelimit: benchRatelimit,
+  scale: benchScale,
+  startup: benchStartup,
   controller: benchController,
   kubernetes: benchKubernetes,
 };

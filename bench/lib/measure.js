@@ -42,3 +42,16 @@ export function median(xs) {
 export function verdict(value, limit) {
   return value <= limit ? 'PASS' : 'FAIL';
 }
+
+/**
+ * Wall time of a bare Node process (no orgctl) parsing `files` with js-yaml, start-up included: what issue 10
+ * compares a plan with.
+ */
+export function bareParse(files) {
+  const script = `const { loadAll } = require(${JSON.stringify(join(ROOT, 'node_modules/js-yaml'))}); const { readFileSync } = require('node:fs');
+for (const f of process.argv.slice(1)) loadAll(readFileSync(f, 'utf8'));`;
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-e', script, ...files], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bare parse failed: ${r.stderr}`);
+  return { wallMs: Number(process.hrtime.bigint() - start) / 1e6 };
+}

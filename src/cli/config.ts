@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { UserError } from './io.js';
 
 /** A named target, as kubeconfig contexts: a platform, the active organization there, and where the token is. */
@@ -55,6 +55,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 export function writeConfig(env: NodeJS.ProcessEnv, config: Config): void {
   const path = configPath(env);
   mkdirSync(dirname(path), { recursive: true });
+  // `yaml` only when writing the config: reading commands do not pay for loading it.
+  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   writeFileSync(path, stringify({ 'current-context': config.currentContext ?? null, contexts: config.contexts }), { mode: 0o600 });
 }
 

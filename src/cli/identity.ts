@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 
 /**
  * Who the local operator is, for the embedded platform: $ORGCTL_USER, else `git config user.email`, else
- * admin@localhost. Never fails: a fresh machine without git still works.
+ * admin@localhost.localdomain (a host name the email rule takes). Never fails: a fresh machine without git still works.
  */
 export function localIdentity(env: NodeJS.ProcessEnv, cwd: string): string {
   if (env.ORGCTL_USER?.trim()) return env.ORGCTL_USER.trim();
@@ -12,5 +12,5 @@ export function localIdentity(env: NodeJS.ProcessEnv, cwd: string): string {
   } catch {
     // no git, or no user.email configured
   }
-  return 'admin@localhost';
+  return 'admin@localhost.localdomain';
 }

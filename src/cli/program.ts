@@ -70,6 +70,9 @@ function terraformHabit(argv: string[]): string | undefined {
 }
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+const manifestSizeOption = () =>
+  new Option('--max-manifest-size <size>', 'largest manifest file read, e.g. 256MiB (regular files only, up to 512MiB; default $ORGCTL_MAX_MANIFEST_SIZE, else 64MiB)');
+const parallelismOption = () => new Option('--parallelism <n>', 'organizations read from the platform at once, 1 to 100 (output order stays the manifests\'); default 10');
 
 /**
  * Builds the command tree. Commands set `exitCode`; nothing here calls process.exit, so the same program
@@ -89,7 +92,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
     .addOption(outputOption())
     .option('--strict', 'treat documents that are not orgctl kinds as errors instead of skipping them', false)
-    .action(async (opts: { filename: string[]; output: 'text' | 'json'; strict: boolean }) => setExit((await commands.validate()).runValidate(opts, io)));
+    .addOption(manifestSizeOption())
+    .action(async (opts: { filename: string[]; output: 'text' | 'json'; strict: boolean; maxManifestSize?: string }) => setExit((await commands.validate()).runValidate(opts, io)));
 
   program
     .command('schema')
@@ -111,6 +115,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('plan').description('show what apply would change; writes nothing'))
     .addOption(outputOption())
+    .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .option('--out <file>', 'save the plan as JSON, to apply exactly it later with `orgctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error), as terraform', false)
     .option('--expiring-within <duration>', 'list declared access that ends within this long (text output)', '14d')
@@ -123,6 +129,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--lock-timeout <duration>', 'wait this long for another apply\'s lock on an organization (e.g. 30s, 5m)', '0s')
     .option('--lock-ttl <duration>', 'lease length, renewed while applying; a killed apply\'s lock frees itself after this', '30s')
     .option('--batch-size <n>', 'items per batch request over HTTP, 1 to 1000 (default $ORGCTL_BATCH_SIZE, else 1000)')
+    .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .action(async (planFile: string | undefined, opts) => {
       // The first SIGINT/SIGTERM finishes the call in flight, reports what was and was not applied, releases
       // the lock and exits non-zero. A second one stops at once: the lock is given back, the call in flight
@@ -185,6 +193,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   reconcileOptions(program.command('diff').description('report drift between manifests and the platform: exit 0 none, 1 drift, 2 error'))
     .addOption(outputOption())
+    .addOption(parallelismOption())
+    .addOption(manifestSizeOption())
     .action(async (opts) => setExit(await (await commands.reconcile()).runDiff(opts, io)));
 
   program
@@ -264,7 +274,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('create the first organization, its owner and a token on a fresh database')
     .addOption(dbOption())
     .requiredOption('--org <name>', 'name of the first organization')
-    .option('--owner <email>', 'owner (default: $ORGCTL_USER, git config user.email, admin@localhost)')
+    .option('--owner <email>', 'owner (default: $ORGCTL_USER, git config user.email, admin@localhost.localdomain)')
     .option('--display-name <text>', 'display name of the organization')
     .option('--plan <plan>', 'freemium or premium')
     .action(async (opts: { db: string; org: string; owner?: string; displayName?: string; plan?: string }) => setExit((await commands.platform()).runPlatformInit(opts, io)));

@@ -19,7 +19,11 @@ export interface TargetFlags {
  * current context (kubeconfig style). A token comes from $ORGCTL_TOKEN or the file named by
  * $ORGCTL_TOKEN_FILE or the context: never from a flag, which `ps` would show.
  */
-export async function openTarget(flag: string | undefined, io: Io, opts: { rateLimit?: string; batchSize?: string; whenMissing?: WhenMissing; breakerCooldownMs?: number } = {}): Promise<Target> {
+export async function openTarget(
+  flag: string | undefined,
+  io: Io,
+  opts: { rateLimit?: string; batchSize?: string; whenMissing?: WhenMissing; breakerCooldownMs?: number; parallelism?: number } = {},
+): Promise<Target> {
   const context = flag || io.env.ORGCTL_PLATFORM ? undefined : currentContext(io.env);
   const address = checkPlatformAddress(
     flag ?? io.env.ORGCTL_PLATFORM ?? context?.platform ?? '',
@@ -60,6 +64,7 @@ export async function openTarget(flag: string | undefined, io: Io, opts: { rateL
       batchSize,
       whenMissing: opts.whenMissing ?? 'fail',
       breakerCooldownMs: opts.breakerCooldownMs,
+      parallelism: opts.parallelism,
       // On a terminal, a retry is said: a refused connection otherwise looks like a hang for seconds.
       onRetry: io.stderrTTY
         ? (what, attempt, delayMs, why) => io.stderr(`${what}: ${why}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})\n`)

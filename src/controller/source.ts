@@ -37,10 +37,14 @@ export function desiredDigest(org: DesiredOrg): string {
   const hash = createHash('sha256');
   const { members, integrations, ...rest } = org;
   hash.update(canonicalJson(rest));
-  for (const map of [members, integrations] as ReadonlyMap<string, unknown>[]) {
-    hash.update('\n#');
-    for (const key of [...map.keys()].sort()) hash.update(`\n${canonicalJson(map.get(key))}`);
+  hash.update('\n#');
+  for (const email of [...members.keys()].sort()) {
+    // Where a person is declared (file, entry) is not what they are: moving them changes nothing to apply.
+    const { source: _where, ...member } = members.get(email)!;
+    hash.update(`\n${canonicalJson(member)}`);
   }
+  hash.update('\n#');
+  for (const name of [...integrations.keys()].sort()) hash.update(`\n${canonicalJson(integrations.get(name))}`);
   return hash.digest('hex');
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
@@ -28,11 +29,25 @@ interface CrdDocument {
 
 let cached: KindDefinition[] | undefined;
 
+/** The CRD files, in the order they are read. */
+function crdFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+}
+
+/** A digest of the CRD files as they are (names and bytes): validators compiled from other ones are not used. */
+export function crdDigest(dir: string = CRD_DIR): string {
+  const hash = createHash('sha256');
+  for (const file of crdFiles(dir)) hash.update(`${file}\u0000`).update(readFileSync(`${dir}/${file}`)).update('\u0000');
+  return `sha256:${hash.digest('hex')}`;
+}
+
 /** Reads every CRD in crds/. A broken CRD is a packaging bug, so it throws. */
 export function kindDefinitions(dir: string = CRD_DIR): KindDefinition[] {
   if (cached && dir === CRD_DIR) return cached;
   const out: KindDefinition[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of crdFiles(dir)) {
     const crd = load(readFileSync(`${dir}/${file}`, 'utf8')) as CrdDocument;
     const spec = crd.spec;
     if (crd.kind !== 'CustomResourceDefinition' || !spec?.group || !spec.names?.kind || !spec.versions) {

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { DesiredMember, DesiredOrg } from '../model/desired.js';
+import type { DeclaredIn, DesiredMember, DesiredOrg, MemberSource } from '../model/desired.js';
 import { normalizeEmail } from '../model/email.js';
 import { laterExpiry, parseExpiry } from '../model/expiry.js';
 import type { Integration, Loaded, Membership, Organization } from './model.js';
@@ -36,17 +36,21 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
       const m = object as Membership;
       const org = orgs.get(m.spec.organization);
       if (!org) continue;
-      for (const p of m.spec.members) {
+      // Shared by the Membership's people; each keeps its index (placed in the file only if a plan finds a problem).
+      const declaredIn: DeclaredIn = { file: source.file, doc: source.doc, object: source.prefix };
+      m.spec.members.forEach((p, index) => {
         const email = normalizeEmail(p.email);
         const expiry = p.expiresAt ?? m.spec.expiresAt;
         const expiresAt = expiry === undefined ? undefined : new Date(parseExpiry(expiry)!).toISOString();
+        const projects = p.projects ?? [];
         const member: DesiredMember = {
           email,
           role: effectiveRole(p, m.spec),
           firstName: p.firstName,
           lastName: p.lastName,
           description: p.description,
-          projects: p.projects ?? [],
+          projects,
+          source: { in: declaredIn, index, projects: projects.length },
           ...(expiresAt ? { expiresAt } : {}),
         };
         const existing = org.members.get(email);
@@ -54,14 +58,14 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
         // they keep access until the later of the two ends (or for good, if one has no end).
         if (!existing) {
           org.members.set(email, member);
-          continue;
+          return;
         }
-        const merged: DesiredMember = { ...existing, ...defined(member), projects: [...existing.projects, ...member.projects] };
+        const merged: DesiredMember = { ...existing, ...defined(member), projects: [...existing.projects, ...member.projects], source: alsoDeclared(existing.source, member.source!) };
         const later = laterExpiry(existing.expiresAt, member.expiresAt);
         if (later) merged.expiresAt = later;
         else delete merged.expiresAt;
         org.members.set(email, merged);
-      }
+      });
     } else if (object.kind === 'Integration') {
       const i = object as Integration;
       const org = orgs.get(i.spec.organization);
@@ -75,6 +79,11 @@ export function desiredState(objects: Loaded[], sourceDirs: Map<string, string> 
     }
   }
   return orgs;
+}
+
+/** `first` with `then` appended to the end of its chain (copied: sources are shared by merged members). */
+function alsoDeclared(first: MemberSource | undefined, then: MemberSource): MemberSource {
+  return first ? { ...first, also: alsoDeclared(first.also, then) } : then;
 }
 
 function defined<T extends object>(o: T): Partial<T> {

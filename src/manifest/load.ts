@@ -1,5 +1,4 @@
 import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions as LoadOptions_ } from 'js-yaml';
-import { kindDefinitions, type KindDefinition } from './crds.js';
 import { sortDiagnostics, type Diagnostic, type Note } from './diagnostics.js';
 import { LineIndex, SourceLocator } from './locate.js';
 import { GROUP, type Loaded, type Manifest, type SourceRef } from './model.js';
@@ -18,6 +17,11 @@ export interface LoadOptions {
   strict?: boolean;
   /** The time expiries are judged at (entries already expired are noted); default: now. */
   now?: number;
+  /**
+   * Some inputs could not be read (refused, unreadable): what the set as a whole lacks (an Organization
+   * referred to, an owner) may be in them, so it is not reported, only what is wrong in what was read.
+   */
+  incomplete?: boolean;
 }
 
 export interface LoadResult {
@@ -32,8 +36,8 @@ export interface LoadResult {
 const MAX_DEPTH = 64;
 
 let validator: SchemaValidator | undefined;
-function schemaValidator(defs: KindDefinition[]): SchemaValidator {
-  validator ??= new SchemaValidator(defs);
+function schemaValidator(): SchemaValidator {
+  validator ??= SchemaValidator.forCrds();
   return validator;
 }
 
@@ -149,11 +153,11 @@ function parseDocuments(source: Source, text: string): { docs: unknown[] } | { l
  * at its file, line and column; never throws on bad input.
  */
 export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadResult {
-  const defs = kindDefinitions();
+  const schemas = schemaValidator();
+  const defs = schemas.definitions;
   const byKind = new Map(defs.map((d) => [d.kind, d]));
   const kindNames = defs.map((d) => d.kind);
   const versions = [...new Set(defs.map((d) => `${d.group}/${d.version}`))];
-  const schemas = schemaValidator(defs);
 
   const diagnostics: Diagnostic[] = [];
   const notes: Note[] = [];
@@ -224,9 +228,11 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     objects.push({ object: obj as unknown as Manifest, source: src });
   };
 
+  let complete = !opts.incomplete;
   sources.forEach((source) => {
     const decoded = decodeSource(source.bytes);
     if ('error' in decoded) {
+      complete = false;
       diagnostics.push({ file: source.name, line: decoded.line, column: decoded.column, path: '', message: decoded.error });
       return;
     }
@@ -234,10 +240,12 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     texts.set(source.name, text);
     const parsed = parseDocuments(source, text);
     if (!('docs' in parsed)) {
+      complete = false;
       diagnostics.push({ file: source.name, line: parsed.line, column: parsed.column, path: '', message: parsed.message });
       return;
     }
     if (text.includes('*') && expandedSizeExceeds(parsed.docs, 2 * text.length + 1000)) {
+      complete = false;
       diagnostics.push({
         file: source.name,
         line: 1,
@@ -250,7 +258,7 @@ export function loadManifests(sources: Source[], opts: LoadOptions = {}): LoadRe
     parsed.docs.forEach((doc, i) => handle(doc, { file: source.name, doc: i, prefix: [] }));
   });
 
-  for (const f of checkSemantics(objects)) findings.push(f);
+  for (const f of checkSemantics(objects, { complete })) findings.push(f); // no spread: a million members may make as many findings
   for (const e of expiredEntries(objects, opts.now ?? Date.now())) skipped.push({ source: { ...e.source, prefix: [...e.path] }, message: e.message });
 
   placeFindings(findings, skipped, texts, diagnostics, notes);

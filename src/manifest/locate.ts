@@ -1,4 +1,5 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import type { FieldPath } from './path.js';
 
 export interface Position {
@@ -32,6 +33,16 @@ export interface LocateRequest {
 }
 
 /**
+ * `yaml`, loaded the first time a position is asked for: a run with no problems never loads it (about 50 ms of
+ * start-up).
+ */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+
+/**
  * Finds source positions of field paths. Loading builds plain values with no positions (js-yaml: fast and
  * lean on 100k-member files); only a file that has problems is parsed again, by `yaml`, into a document with
  * source ranges (the same parser editors use through yaml-language-server, so positions match theirs).
@@ -50,11 +61,12 @@ export class SourceLocator {
   /** Positions for each request; a path that cannot be followed resolves to its deepest located ancestor. */
   locate(requests: readonly LocateRequest[]): Position[] {
     if (requests.length === 0) return [];
-    this.docs ??= parseAllDocuments(this.text, { uniqueKeys: false }) as Document.Parsed[];
+    this.docs ??= yaml().parseAllDocuments(this.text, { uniqueKeys: false }) as Document.Parsed[];
     return requests.map((r) => this.offsetToPosition(this.offsetOf(r)));
   }
 
   private offsetOf(r: LocateRequest): number {
+    const { isMap, isPair, isScalar, isSeq } = yaml();
     const doc = Array.isArray(this.docs) ? this.docs[r.doc] : undefined;
     if (!doc) return 0;
     let node: unknown = doc.contents;
@@ -85,6 +97,7 @@ export class SourceLocator {
 }
 
 function rangeStart(node: unknown): number | undefined {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   if (isAlias(node) || isScalar(node) || isMap(node) || isSeq(node)) {
     const range = (node as Node).range;
     return range ? range[0] : undefined;

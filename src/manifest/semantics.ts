@@ -32,7 +32,10 @@ interface Place {
  * naming exactly one source. Objects may be partly invalid (their schema errors are reported elsewhere), so
  * every field is type-checked before use.
  */
-export function checkSemantics(objects: Loaded[]): Finding[] {
+export function checkSemantics(objects: Loaded[], opts: { complete?: boolean } = {}): Finding[] {
+  // Without every input (one was refused or did not parse), what is missing from the set may be in it: an
+  // undeclared Organization or a missing owner would be a misleading follow-on error.
+  const complete = opts.complete ?? true;
   const findings: Finding[] = [];
   const at = (source: SourceRef, path: FieldPath) => [...source.prefix, ...path];
   const add = (place: Place, message: string, related?: Place, at_: 'key' | 'value' = 'value') =>
@@ -67,7 +70,7 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
   const checkReference = ({ object, source }: Loaded): string | undefined => {
     const org = str(record(object.spec).organization);
     if (!org) return undefined;
-    if (!orgs.has(org)) {
+    if (!orgs.has(org) && complete) {
       const guess = closest(org, orgNames);
       const declared = orgNames.length ? `declared organizations: ${orgNames.join(', ')}` : 'no Organization is declared in these manifests';
       add(
@@ -143,7 +146,7 @@ export function checkSemantics(objects: Loaded[]): Finding[] {
   //    enough; plan checks the role the target platform has at the top (plan/capabilities.ts).
   for (const [name, l] of orgs) {
     const members = record(record(l.object.spec).members);
-    if (members.policy === 'authoritative' && !owners.get(name)) {
+    if (complete && members.policy === 'authoritative' && !owners.get(name)) {
       add(
         { source: l.source, path: ['spec', 'members', 'policy'] },
         `organization "${name}" is authoritative but no Membership declares an owner or admin of it; declare at least one member with role "owner" (or "admin" on a platform without owners, such as Ango Hub)`,

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { readBounded, TooLargeError } from '../util/read-bounded.js';
@@ -12,8 +13,31 @@ export interface Source {
 }
 
 export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
-/** Larger inputs are refused before parsing: nobody writes a 64 MiB manifest by hand. */
+/**
+ * Larger inputs are refused before parsing: nobody writes a 64 MiB manifest by hand, and a device or a pipe
+ * may never end. Regular files, whose size is known before reading, may be allowed more (--max-manifest-size):
+ * a generated Membership of a million people is about 107 MiB.
+ */
 export const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+/** The most a regular file may be allowed: the longest string Node can hold (about 512 MiB), which the text becomes. */
+export const MAX_FILE_BYTES_CEILING = constants.MAX_STRING_LENGTH;
+
+/** `107 MiB`, for messages about sizes. */
+export function mib(bytes: number): string {
+  return `${Math.ceil(bytes / (1024 * 1024))} MiB`;
+}
+
+/**
+ * A size as `--max-manifest-size` takes it: bytes, or a number with KiB, MiB or GiB (KB, MB, GB are taken as
+ * the same binary units); undefined if it is not one.
+ */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+  const bytes = Math.floor(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
 
 function displayName(path: string, cwd: string): string {
   if (!isAbsolute(path)) return path;
@@ -37,7 +61,7 @@ function walkDirectory(dir: string, out: string[]): void {
  */
 export function readSources(
   paths: string[],
-  opts: { cwd?: string; stdin?: () => Uint8Array } = {},
+  opts: { cwd?: string; stdin?: () => Uint8Array; maxFileBytes?: number } = {},
 ): { sources: Source[]; diagnostics: Diagnostic[] } {
   const cwd = opts.cwd ?? process.cwd();
   const sources: Source[] = [];
@@ -46,16 +70,20 @@ export function readSources(
   const seen = new Set<string>();
   let stdinUsed = false;
 
+  const fileLimit = Math.min(Math.max(opts.maxFileBytes ?? MAX_SOURCE_BYTES, MAX_SOURCE_BYTES), MAX_FILE_BYTES_CEILING);
   const addFile = (full: string, name: string) => {
     if (seen.has(full)) return;
     seen.add(full);
+    let limit = MAX_SOURCE_BYTES;
     try {
-      const size = statSync(full).size;
-      if (size > MAX_SOURCE_BYTES) return fail(name, `file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES}`);
+      const stat = statSync(full);
+      // Only a regular file may be allowed more than the default: its size is known before it is read.
+      if (stat.isFile()) limit = fileLimit;
+      if (stat.size > limit) return fail(name, `file is ${stat.size} bytes (${mib(stat.size)}); the limit is ${limit} (${mib(limit)})${raiseHint(stat.size, limit)}`);
       // Read with the limit, not the size reported: a device or a pipe reports 0 and may never end.
-      sources.push({ name, bytes: readBounded(full, MAX_SOURCE_BYTES), dir: join(full, '..') });
+      sources.push({ name, bytes: readBounded(full, limit, stat.isFile() ? stat.size : 0), dir: join(full, '..') });
     } catch (err) {
-      if (err instanceof TooLargeError) return fail(name, `more than ${MAX_SOURCE_BYTES} bytes; the limit is ${MAX_SOURCE_BYTES}`);
+      if (err instanceof TooLargeError) return fail(name, `more than ${limit} bytes; the limit is ${limit}${limit === MAX_SOURCE_BYTES ? ' (what is not a regular file is read up to 64 MiB)' : ''}`);
       fail(name, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   };
@@ -71,11 +99,11 @@ export function readSources(
       try {
         bytes = (opts.stdin ?? (() => readBounded(0, MAX_SOURCE_BYTES)))();
       } catch (err) {
-        if (err instanceof TooLargeError) fail('<stdin>', `input is more than ${MAX_SOURCE_BYTES} bytes; the limit is ${MAX_SOURCE_BYTES}`);
+        if (err instanceof TooLargeError) fail('<stdin>', `input is more than ${MAX_SOURCE_BYTES} bytes; the limit is ${MAX_SOURCE_BYTES} for standard input (save it to a file: a file may be allowed more with --max-manifest-size)`);
         else fail('<stdin>', `cannot read standard input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         continue;
       }
-      if (bytes.length > MAX_SOURCE_BYTES) fail('<stdin>', `input is ${bytes.length} bytes; the limit is ${MAX_SOURCE_BYTES}`);
+      if (bytes.length > MAX_SOURCE_BYTES) fail('<stdin>', `input is ${bytes.length} bytes; the limit is ${MAX_SOURCE_BYTES} for standard input (save it to a file: a file may be allowed more with --max-manifest-size)`);
       else sources.push({ name: '<stdin>', bytes, dir: cwd });
       continue;
     }
@@ -103,6 +131,13 @@ export function readSources(
     }
   }
   return { sources, diagnostics };
+}
+
+/** How to read a regular file over the limit, if it can be. */
+function raiseHint(size: number, limit: number): string {
+  if (size > MAX_FILE_BYTES_CEILING) return `; files over ${mib(MAX_FILE_BYTES_CEILING)} cannot be read whole: split the Membership over several files`;
+  if (limit >= size) return '';
+  return `; to read it, raise the limit: --max-manifest-size ${mib(size).replace(' ', '')}`;
 }
 
 /** Offset of the first byte that breaks UTF-8 (structure only; the decoder catches the rest). */

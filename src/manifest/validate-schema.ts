@@ -1,9 +1,12 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { quote } from '../util/quote.js';
-import type { KindDefinition } from './crds.js';
+import { compiled } from './compiled-validators.js';
+import { CRD_DIR, crdDigest, kindDefinitions, type KindDefinition } from './crds.js';
 import { emailProblem } from '../model/email.js';
 import { formatPath, pointerToPath } from './path.js';
 import { manifestSchema } from './schema.js';
+import { AJV_OPTIONS, SCHEMA_FORMATS } from './schema-options.js';
 import { closest } from './suggest.js';
 
 /** A schema violation, not yet placed in the source. */
@@ -46,21 +49,47 @@ function valueAt(root: unknown, path: (string | number)[]): unknown {
   return node;
 }
 
-/** Compiles each kind's schema once and reports violations in terms a manifest author understands. */
-export class SchemaValidator {
-  private readonly validators = new Map<string, ValidateFunction>();
-  private readonly schemas = new Map<string, Record<string, unknown>>();
+/** Where a validator's functions came from: compiled by the build (ajv standalone) or here, from crds/. */
+export type ValidatorOrigin = 'build' | 'runtime';
 
-  constructor(defs: KindDefinition[]) {
-    const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, allowUnionTypes: true });
-    ajv.addFormat('email', (s: string) => emailProblem(s) === undefined);
-    ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-    ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+/** Validates objects of each kind against its CRD's schema and reports violations in terms a manifest author understands. */
+export class SchemaValidator {
+  private constructor(
+    readonly definitions: KindDefinition[],
+    private readonly validators: Map<string, ValidateFunction>,
+    private readonly schemas: Map<string, Record<string, unknown>>,
+    readonly origin: ValidatorOrigin,
+  ) {}
+
+  /** Compiles each kind's schema (ajv, loaded only for this: about 150 ms a run that the build saves). */
+  static compile(defs: KindDefinition[]): SchemaValidator {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const ajv = new Ajv(AJV_OPTIONS);
+    for (const [name, format] of Object.entries(SCHEMA_FORMATS)) ajv.addFormat(name, format as never);
+    const validators = new Map<string, ValidateFunction>();
+    const schemas = new Map<string, Record<string, unknown>>();
     for (const d of defs) {
       const schema = manifestSchema(d);
-      this.schemas.set(d.kind, schema);
-      this.validators.set(d.kind, ajv.compile(schema));
+      schemas.set(d.kind, schema);
+      validators.set(d.kind, ajv.compile(schema));
     }
+    return new SchemaValidator(defs, validators, schemas, 'runtime');
+  }
+
+  /**
+   * The validators of the CRDs in `dir` (the package's crds/): those the build compiled, while crds/ is what
+   * they were compiled from; else compiled now. crds/ stays the one source of truth.
+   */
+  static forCrds(dir: string = CRD_DIR): SchemaValidator {
+    if (compiled && dir === CRD_DIR && compiled.crdDigest === crdDigest(dir)) {
+      return new SchemaValidator(
+        compiled.definitions,
+        new Map(Object.entries(compiled.validators) as [string, ValidateFunction][]),
+        new Map(Object.entries(compiled.schemas)),
+        'build',
+      );
+    }
+    return SchemaValidator.compile(kindDefinitions(dir));
   }
 
   /** Validates (and fills CRD defaults into) one object of a known kind. */

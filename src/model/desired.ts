@@ -8,6 +8,27 @@ export interface DesiredMember extends Profile {
   projects: ProjectAssignment[];
   /** When this person's access ends (ISO 8601 instant); from then on they are removed, within the guards. */
   expiresAt?: string;
+  /** Where the person was declared, for problems found later (a project that does not exist); placed on demand. */
+  source?: MemberSource;
+}
+
+/** An object in a manifest file, unplaced: the file, the document in it, and the path to the object (inside a `kind: List`: `items[i]`). */
+export interface DeclaredIn {
+  file: string;
+  doc: number;
+  object: readonly (string | number)[];
+}
+
+/**
+ * A person's entry in a Membership's `spec.members`: the Membership, the entry's index and how many of the
+ * person's `projects` it gave. Someone declared by two Memberships has the second in `also`, whose projects
+ * follow the first's.
+ */
+export interface MemberSource {
+  in: DeclaredIn;
+  index: number;
+  projects: number;
+  also?: MemberSource;
 }
 
 /** Where an integration's secret values come from: names of variables, files or Secrets, never values. */

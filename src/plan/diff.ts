@@ -137,14 +137,15 @@ export function diffOrganization(desired: DesiredOrg, actual: ActualOrg | undefi
       }
       continue;
     }
-    const after: InviteSpec = { role: want.role, ...profileOf(want), ...(want.projects.length ? { projects: want.projects } : {}) };
+    // Made only for a change: most pending invites need none, and a bulk onboarding has 100,000 of them.
+    const after = (): InviteSpec => ({ role: want.role, ...profileOf(want), ...(want.projects.length ? { projects: want.projects } : {}) });
     const invite = invites.get(email);
     if (!invite) {
-      out.push(change('invite', org, email, null, after, 'not a member and not invited'));
+      out.push(change('invite', org, email, null, after(), 'not a member and not invited'));
     } else if (invite.status === 'expired') {
-      out.push(change('resend-invite', org, email, { role: invite.role, status: 'expired' }, after, 'invite expired'));
+      out.push(change('resend-invite', org, email, { role: invite.role, status: 'expired' }, after(), 'invite expired'));
     } else if (invite.role !== want.role) {
-      out.push(change('reinvite', org, email, { role: invite.role, status: 'pending' }, after, `pending invite has role ${invite.role}, declared ${want.role}`));
+      out.push(change('reinvite', org, email, { role: invite.role, status: 'pending' }, after(), `pending invite has role ${invite.role}, declared ${want.role}`));
     }
   }
   for (const { email, expiresAt } of expired) {

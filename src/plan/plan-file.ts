@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject } from 'ajv';
 import { closest } from '../manifest/suggest.js';
 import { ACTIONS, summarize, type Plan } from '../model/plan.js';
 import { PLAN_SCHEMA } from '../model/plan-schema.js';
@@ -69,7 +70,7 @@ export function parseSavedPlan(text: string, file: string): Plan {
     const version = (doc as { formatVersion?: unknown } | null)?.formatVersion;
     throw new InvalidPlanError(file, [version === undefined ? 'not an orgctl plan (no formatVersion)' : `formatVersion ${JSON.stringify(version)} is not supported (this orgctl reads format version 1)`]);
   }
-  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(PLAN_SCHEMA);
+  validate ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false, verbose: true }).compile(PLAN_SCHEMA);
   const problems: string[] = [];
   if (!validate(doc)) {
     const seen = new Set<string>();

@@ -3,10 +3,12 @@ import type { DesiredOrg } from '../model/desired.js';
 import { summarize, type Change, type Observed, type Plan } from '../model/plan.js';
 import { CredentialsError, type CredentialResolver } from '../platform/credentials.js';
 import type { Platform } from '../platform/types.js';
+import { mapLimit } from '../util/concurrency.js';
 import { capabilityNotes, capabilityProblems } from './capabilities.js';
 import { diffOrganization, teardownOrganization, type CredentialsComparison } from './diff.js';
 import { checkGuards, type GuardSettings, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
+import { checkReferences, describeManifestProblem, type ManifestProblem } from './references.js';
 
 export interface PlanResult {
   plan: Plan;
@@ -20,10 +22,17 @@ export interface PlanResult {
   violations: GuardViolation[];
 }
 
-/** Reasons a plan cannot be made from these manifests on this platform (a new integration without its credentials). */
+/**
+ * Reasons a plan cannot be made from these manifests on this platform (a new integration without its
+ * credentials); `located` ones are at a field of a manifest (a project that does not exist), for the caller
+ * to place at file:line:column. The message holds them all, unplaced.
+ */
 export class PlanError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
+  constructor(
+    readonly problems: string[],
+    readonly located: ManifestProblem[] = [],
+  ) {
+    super([...problems, ...located.map(describeManifestProblem)].join('\n'));
   }
 }
 
@@ -44,6 +53,8 @@ export interface OrgPlan {
   warnings: string[];
   uncompared: string[];
   problems: string[];
+  /** Problems at a field of a manifest (see PlanError). */
+  located?: ManifestProblem[];
 }
 
 /** What comparing credentials found to say, beside the comparison itself. */
@@ -109,7 +120,9 @@ export async function planOrganization(platform: Platform, resolver: CredentialR
   const caps = platform.capabilities;
   const changes = diffOrganization(org, actual, { ...acting, credentials, compareOptions: caps.optionDrift !== 'none', cacheUnknown: caps.organizations.cache === 'write-only' });
   for (const n of capabilityNotes(org, caps, platform.description, changes.filter((c) => c.action === 'invite').length)) found.notes.push(n);
-  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found };
+  const refs = await checkReferences(platform, org, actual, changes);
+  for (const p of refs.problems) found.problems.push(p);
+  return { organization: org.name, actual, observed: observedState(actual, platform.capabilities), changes, ...found, located: refs.located };
 }
 
 /** Plans removing what an organization's (deleted) manifests declared; see teardownOrganization. */
@@ -128,36 +141,41 @@ export function assemblePlan(platform: Platform, parts: OrgPlan[], guards: Guard
   const warnings: string[] = [];
   const uncompared: string[] = [];
   const problems: string[] = [];
+  const located: ManifestProblem[] = [];
   for (const part of parts) {
     actual.set(part.organization, part.actual);
     observed[part.organization] = part.observed;
     for (const c of part.changes) changes.push(c); // no spread: an organization may have a million changes
-    notes.push(...part.notes);
-    warnings.push(...part.warnings);
-    uncompared.push(...part.uncompared);
-    problems.push(...part.problems);
+    for (const n of part.notes) notes.push(n);
+    for (const w of part.warnings) warnings.push(w);
+    for (const u of part.uncompared) uncompared.push(u);
+    for (const p of part.problems) problems.push(p);
+    for (const p of part.located ?? []) located.push(p);
   }
-  if (problems.length) throw new PlanError(problems);
+  if (problems.length || located.length) throw new PlanError(problems, located);
   const violations = checkGuards(changes, actual, { ...guards, actor });
   return { notes, warnings, uncompared, plan: { formatVersion: 1, platform: platform.description, observed, guards, changes, summary: summarize(changes) }, actual, violations };
 }
 
+/** Organizations read at once unless told otherwise (Terraform's -parallelism default is 10 too). */
+export const DEFAULT_PARALLELISM = 10;
+
 /**
  * The imperative shell around diff: read each organization (list calls only), compare credentials through
  * the platform, diff, check guards. Reads nothing but the platform and the credential sources; writes
- * nothing, and leaves its inputs as they were.
+ * nothing, and leaves its inputs as they were. Up to `parallelism` organizations are read at a time (reads
+ * mostly wait on the platform); the plan lists them in the order given whatever order the reads end in.
  */
 export async function makePlan(
   platform: Platform,
   resolver: CredentialResolver,
   desired: Map<string, DesiredOrg>,
-  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean; now?: number },
+  opts: { guards: GuardSettings; only?: string[]; teardown?: boolean; parallelism?: number; now?: number },
 ): Promise<PlanResult> {
   const acting = { actor: await platform.actor(), actsForOthers: await platform.actsForOthers(), now: opts.now ?? Date.now() };
-  const parts: OrgPlan[] = [];
-  for (const org of desired.values()) {
-    if (opts.only && !opts.only.includes(org.name)) continue;
-    parts.push(opts.teardown ? await planTeardown(platform, org, acting) : await planOrganization(platform, resolver, org, acting));
-  }
+  const orgs = [...desired.values()].filter((org) => !opts.only || opts.only.includes(org.name));
+  const parts = await mapLimit(orgs, opts.parallelism ?? DEFAULT_PARALLELISM, (org) =>
+    opts.teardown ? planTeardown(platform, org, acting) : planOrganization(platform, resolver, org, acting),
+  );
   return assemblePlan(platform, parts, opts.guards, acting.actor);
 }

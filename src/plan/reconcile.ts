@@ -8,7 +8,8 @@ import type { Platform } from '../platform/types.js';
 import { applyPlan, type ApplyOutcome } from './apply.js';
 import { checkGuards, type GuardViolation } from './guards.js';
 import { observedState } from './observed.js';
-import { makePlan, type PlanResult } from './planner.js';
+import { DEFAULT_PARALLELISM, makePlan, type PlanResult } from './planner.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** What a reconcile works with: the platform, the lock that keeps other appliers off, and where credentials come from. */
 export interface ReconcileDeps {
@@ -45,6 +46,8 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** The clock expiries are judged by; default: the system's. */
   now?: () => number;
+  /** Organizations read at once while planning (default DEFAULT_PARALLELISM); locks are still taken one by one, in name order. */
+  parallelism?: number;
 }
 
 /**
@@ -84,10 +87,10 @@ export async function reconcile(deps: ReconcileDeps, input: ReconcileInput, opts
   try {
     const result =
       'saved' in input
-        ? await checkSaved(deps.platform, input.saved, opts.guards)
+        ? await checkSaved(deps.platform, input.saved, opts.guards, opts.parallelism)
         : 'teardown' in input
-          ? await makePlan(deps.platform, deps.credentials, input.teardown, { guards: opts.guards, teardown: true, now: opts.now?.() })
-          : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only, now: opts.now?.() });
+          ? await makePlan(deps.platform, deps.credentials, input.teardown, { guards: opts.guards, teardown: true, parallelism: opts.parallelism, now: opts.now?.() })
+          : await makePlan(deps.platform, deps.credentials, input.desired, { guards: opts.guards, only: input.only, parallelism: opts.parallelism, now: opts.now?.() });
     opts.onPlan?.(result);
     const base = { plan: result.plan, notes: result.notes, warnings: result.warnings, violations: result.violations, actual: result.actual, applied: [], failed: [], skipped: [] };
     if (result.violations.length) return { ...base, status: 'guard-tripped' };
@@ -118,15 +121,18 @@ function organizationsOf(input: { desired: Map<string, DesiredOrg>; only?: strin
  * again on its changes, against the state read now, with the settings given to this apply. A plan made with
  * override flags says so, and applies only when the same overrides are given again.
  */
-async function checkSaved(platform: Platform, plan: Plan, guards: GuardSettings): Promise<PlanResult> {
+async function checkSaved(platform: Platform, plan: Plan, guards: GuardSettings, parallelism?: number): Promise<PlanResult> {
   if (plan.platform !== platform.description) throw new SavedPlanError(`the saved plan is for ${plan.platform}, not ${platform.description}`);
   const missing = missingOverrides(plan.guards ?? DEFAULT_GUARDS, guards);
   if (missing.length) {
     throw new SavedPlanError(`the saved plan was made with ${missing.join(' and ')}; give the same to apply it (a reviewed override is not carried over in silence)`);
   }
   const actual = new Map<string, ActualOrg | undefined>();
-  for (const [org, then] of Object.entries(plan.observed)) {
-    const state = await platform.read(org);
+  const orgs = Object.keys(plan.observed);
+  const states = await mapLimit(orgs, parallelism ?? DEFAULT_PARALLELISM, (org) => platform.read(org));
+  for (const [i, org] of orgs.entries()) {
+    const then: Observed = plan.observed[org] ?? null;
+    const state = states[i];
     actual.set(org, state);
     const now: Observed = observedState(state, platform.capabilities);
     if (now !== then) {

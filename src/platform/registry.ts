@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { NoLocks, type Locks } from './locks.js';
 import { parseSaasAddress, SAAS_PLATFORMS, type SaasAddress } from './saas/address.js';
@@ -33,6 +34,8 @@ export interface OpenOptions {
   whenMissing: WhenMissing;
   /** How long requests fail at once after the platform could not be reached (see HttpClient); default 30 s. */
   breakerCooldownMs?: number;
+  /** Organizations read at once: an HTTP adapter keeps as many connections open. */
+  parallelism?: number;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
   /** The context's organization (Ango Hub: its id, for manifests that give none). */
   organization?: string;
@@ -61,6 +64,7 @@ const builtinHttp: PlatformKind = {
       batchSize: opts.batchSize,
       onRetry: opts.onRetry,
       breakerCooldownMs: opts.breakerCooldownMs,
+      connections: opts.parallelism,
     });
     return { platform: new HttpPlatform(client, { batchSize: opts.batchSize }), locks: new HttpLeases(client) };
   },
@@ -73,19 +77,21 @@ const embedded: PlatformKind = {
   async open(address, opts) {
     const file = address.startsWith('file:') ? address.slice(5) : DEFAULT_DB;
     const path = file === ':memory:' || isAbsolute(file) ? file : join(opts.cwd, file);
-    const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
-    if (!EmbeddedConnection.exists(path)) {
+    if (path !== ':memory:' && !existsSync(path)) {
       if (opts.whenMissing === 'fail') throw new NoPlatformError(`no embedded platform at ${file}: nothing has been applied here yet (orgctl apply creates it)`);
       if (opts.whenMissing === 'empty') {
-        // Planned against an empty platform held in memory, under the real file's name: a saved plan then
-        // applies to the file, which apply creates, and nothing is written now.
-        const connection = new EmbeddedConnection(':memory:', opts.identity(), opts.env);
+        // Planned against an empty platform, under the real file's name: a saved plan then applies to the
+        // file, which apply creates, and nothing is written now. Neither SQLite nor the store is loaded.
+        const { EmptyEmbeddedPlatform } = await import('./builtin/empty.js');
         return {
-          platform: new EmbeddedPlatform(connection, `embedded:${path}`),
-          locks: new EmbeddedLeases(connection),
+          platform: new EmptyEmbeddedPlatform(`embedded:${path}`, opts.identity()),
+          locks: new NoLocks(),
           notes: [`no embedded platform at ${file} yet: planning against an empty one (orgctl apply creates it)`],
         };
       }
+    }
+    const { EmbeddedConnection, EmbeddedPlatform, EmbeddedLeases } = await import('./builtin/embedded.js');
+    if (!EmbeddedConnection.exists(path)) {
       const connection = new EmbeddedConnection(path, opts.identity(), opts.env);
       return { platform: new EmbeddedPlatform(connection), locks: new EmbeddedLeases(connection), notes: [`created the embedded platform at ${file}`] };
     }

@@ -7,6 +7,12 @@ export interface OrgRef {
   externalId?: string;
 }
 
+/** What a read brings beyond what the diff compares. */
+export interface ReadOptions {
+  /** Who joined and who invited whom, when (`orgctl report`): slower reads of whole list items; the diff ignores it. */
+  history?: boolean;
+}
+
 /** Per-email outcome of a batched write. */
 export interface ItemResult {
   email: string;
@@ -66,7 +72,12 @@ export interface Platform {
    * what the manifest says of the organization's identity on the platform (its id, for platforms that address
    * organizations by id).
    */
-  read(org: string, ref?: OrgRef): Promise<ActualOrg | undefined>;
+  read(org: string, ref?: OrgRef, opts?: ReadOptions): Promise<ActualOrg | undefined>;
+  /**
+   * Names of an existing organization's projects (list calls only), which invites may pre-assign: a plan checks
+   * the projects its invites name exist. Absent on a platform that cannot list them (nothing is checked).
+   */
+  listProjects?(org: string): Promise<string[]>;
   /**
    * Whether `credentials` are the values stored for an existing integration (Capabilities.credentialDrift
    * `compare`); undefined when that cannot be told. Never returns or logs the stored values.

@@ -10,15 +10,16 @@ export class TooLargeError extends Error {
 /**
  * Reads a file (or an open descriptor: 0 for standard input) up to `limit` bytes, failing past it. The size
  * is found by reading, never by trusting what the file system reports: a device (`/dev/zero`) or a pipe
- * reports 0 and never ends.
+ * reports 0 and never ends. `expected`, the size a regular file reports, only sizes the first read, so a
+ * large file is read into one buffer rather than copied together from pieces.
  */
-export function readBounded(path: string | number, limit: number): Buffer {
+export function readBounded(path: string | number, limit: number, expected = 0): Buffer {
   const fd = typeof path === 'number' ? path : openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
     let size = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - size));
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(1 << 20, size === 0 ? expected + 1 : 0), limit + 1 - size));
       let n: number;
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
@@ -32,7 +33,8 @@ export function readBounded(path: string | number, limit: number): Buffer {
       size += n;
       if (size > limit) throw new TooLargeError(limit);
     }
-    return Buffer.concat(chunks, size);
+    // A buffer sized for the file is kept as it is; pieces (and a small file's 1 MiB read buffer) are copied out.
+    return chunks.length === 1 && expected > 1 << 20 && size === expected ? chunks[0]! : Buffer.concat(chunks, size);
   } finally {
     if (typeof path !== 'number') closeSync(fd);
   }

@@ -20,6 +20,8 @@ export class FakePlatform implements Platform {
   beforeWrite: (what: string) => Promise<void> | void = () => undefined;
   /** Per-email failures of batch calls. */
   failEmails = new Set<string>();
+  /** Projects per organization, as listProjects reports them. */
+  readonly projects = new Map<string, string[]>();
 
   constructor(
     readonly capabilities: Capabilities = BUILTIN_CAPABILITIES,
@@ -72,6 +74,9 @@ export class FakePlatform implements Platform {
     // A copy, as a real read is: later writes must not change what a plan was made from.
     return o && { ...o, members: new Map(o.members), invites: new Map(o.invites), integrations: new Map(o.integrations) };
   }
+  async listProjects(org: string): Promise<string[]> {
+    return [...(this.projects.get(org) ?? [])];
+  }
   async compareCredentials(org: string, integration: ActualIntegration, credentials: Record<string, string>): Promise<boolean | undefined> {
     if (this.capabilities.credentialDrift === 'none') return undefined;
     return this.secrets.get(`${org}/${integration.name}`) === JSON.stringify(credentials);
@@ -90,7 +95,8 @@ export class FakePlatform implements Platform {
     await this.write(`invite ${org} ${items.map((i) => i.email).join(',')}`, org);
     const byEmail = new Map(items.map((i) => [i.email, i]));
     return this.items([...byEmail.keys()], (email) => {
-      this.orgs.get(org)!.invites.set(email, { email, role: byEmail.get(email)!.role, status: 'pending', projects: [] });
+      const item = byEmail.get(email)!;
+      this.orgs.get(org)!.invites.set(email, { email, role: item.role, status: 'pending', projects: item.projects ?? [] });
     });
   }
   async resendInvites(org: string, items: InviteItem[]): Promise<ItemResult[]> {

@@ -60,6 +60,7 @@ const ROUTES: { method: Method; path: string; body?: Record<string, unknown> }[]
   { method: 'DELETE', path: '/api/v1/orgs/:org/integrations/:name' },
   { method: 'POST', path: '/api/v1/orgs/:org/integrations/:name/verify-credentials', body: { credentials: { key: 'k' } } },
   { method: 'GET', path: '/api/v1/orgs/:org/audit' },
+  { method: 'GET', path: '/api/v1/orgs/:org/projects' },
   { method: 'GET', path: '/api/v1/projects' },
   { method: 'POST', path: '/api/v1/projects', body: { name: 'new project', organization: 'acme' } },
   { method: 'GET', path: '/api/v1/projects/:id' },

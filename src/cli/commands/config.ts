@@ -7,7 +7,7 @@ import { checkPlatformAddress } from '../platform-url.js';
 export function runGetContexts(io: Io): number {
   const config = readConfig(io.env);
   const rows = [['CURRENT', 'NAME', 'PLATFORM', 'ORGANIZATION'], ...config.contexts.map((c) => [c.name === config.currentContext ? '*' : '', c.name, c.platform, c.organization ?? ''])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
   io.stdout(`${rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n')}\n`);
   return ExitCode.ok;
 }

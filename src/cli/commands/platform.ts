@@ -133,7 +133,7 @@ function printTokens(views: TokenView[], output: string, io: Io): void {
     ['ID', 'NAME', 'USER', 'SCOPE', 'CREATED', 'LAST USED', 'EXPIRES', 'STATUS'],
     ...views.map((v) => [String(v.id), v.name, v.user, v.scope, when(v.createdAt, ''), when(v.lastUsedAt, 'never'), when(v.expiresAt, 'never'), `${v.status}${v.current ? ' (this token)' : ''}`]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), 0));
   for (const r of rows) io.stdout(`${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}\n`);
 }
 

@@ -1,8 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { desiredState } from '../../manifest/desired.js';
 import { formatDiagnostic, formatNote, type Diagnostic } from '../../manifest/diagnostics.js';
 import type { DesiredOrg } from '../../model/desired.js';
@@ -14,18 +11,17 @@ import { PlatformError } from '../../platform/types.js';
 import { upcomingExpiries } from '../../plan/diff.js';
 import { parseRemovalLimit, type GuardSettings, type GuardViolation } from '../../plan/guards.js';
 import { InvalidPlanError, parseSavedPlan } from '../../plan/plan-file.js';
-import { makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
-import { predictState } from '../../plan/predict.js';
+import { DEFAULT_PARALLELISM, makePlan, PlanError, type PlanResult } from '../../plan/planner.js';
 import { reconcile, SavedPlanError } from '../../plan/reconcile.js';
 import { renderOutcome, renderPlan, type RenderOptions } from '../../plan/render.js';
 import { clock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { writeUserFile } from '../files.js';
 import { ExitCode, UserError, useColor, type Io } from '../io.js';
-import { plural, readManifests } from '../manifests.js';
+import { maxManifestBytes, plural, readManifests } from '../manifests.js';
+import { manifestPlacer } from '../../manifest/read-set.js';
 import { Progress } from '../progress.js';
 import { openTarget } from '../target.js';
-import { exportManifests, renderManifests } from './export.js';
 
 export interface ReconcileFlags {
   filename?: string[];
@@ -43,6 +39,10 @@ export interface ReconcileFlags {
   verbose?: boolean;
   /** List access that ends within this long (`plan`): a duration, default 14d. */
   expiringWithin?: string;
+  /** Organizations read at once. */
+  parallelism?: string;
+  /** Largest manifest file read. */
+  maxManifestSize?: string;
 }
 
 /** Exit code of `diff` for errors, as kubectl diff: 0 no drift, 1 drift, >1 error. */
@@ -66,22 +66,45 @@ class Failure extends UserError {
   }
 }
 
+/** `--parallelism N`: how many organizations are read at once (Terraform's flag), 1 to 100. */
+function parallelismOf(flags: ReconcileFlags): number {
+  if (flags.parallelism === undefined) return DEFAULT_PARALLELISM;
+  const n = Number(flags.parallelism);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--parallelism must be a whole number from 1 to 100, not "${flags.parallelism}"`, ExitCode.usage);
+  return n;
+}
+
 function guardSettings(flags: ReconcileFlags): GuardSettings {
   const maxRemovals = parseRemovalLimit(flags.maxRemovals);
   if (!maxRemovals) throw new UserError(`--max-removals must be a count (e.g. 10) or a percentage (e.g. 25%), not "${flags.maxRemovals}"`, ExitCode.usage);
   return { maxRemovals, allowOwnerChanges: flags.allowOwnerChanges };
 }
 
+/** Places problems a plan finds at fields of the manifests (file:line:column). */
+type Placer = ReturnType<typeof manifestPlacer>;
+
 /** Reads and validates manifests; prints every problem and fails if there is any. */
-function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): Map<string, DesiredOrg> {
+function loadDesired(flags: ReconcileFlags, io: Io, errorCode: number): { desired: Map<string, DesiredOrg>; place: Placer } {
   if (!flags.filename?.length) throw new UserError('no manifests: pass -f FILE|DIR|-', ExitCode.usage);
-  const { sources, result, problems, notes } = readManifests(flags.filename, io);
+  const { sources, result, problems, notes } = readManifests(flags.filename, io, { maxFileBytes: maxManifestBytes(flags.maxManifestSize, io) });
   for (const n of notes) io.stderr(`note: ${formatNote(n)}\n`);
   if (problems.length) {
     for (const d of problems) io.stderr(`${formatDiagnostic(d)}\n`);
     throw new Failure(`${plural(problems.length, 'problem')} in the manifests; nothing was planned`, errorCode, problems);
   }
-  return desiredState(result.objects, new Map(sources.map((s) => [s.name, s.dir])));
+  return { desired: desiredState(result.objects, new Map(sources.map((s) => [s.name, s.dir]))), place: manifestPlacer(sources, io.cwd) };
+}
+
+/**
+ * A plan that cannot be made because the manifests refer to what the platform does not have: each such
+ * problem is printed at its file:line:column, as validation prints its own, and is in `-o json`'s diagnostics.
+ */
+function planFailure(err: PlanError, place: Placer, io: Io, errorCode: number, outcome: string): Failure {
+  if (err.located.length === 0) return new Failure(err.message, errorCode);
+  const diagnostics = place(err.located);
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  const summary = `${plural(diagnostics.length, 'reference')} in the manifests to what does not exist on the platform; ${outcome}`;
+  return new Failure([...err.problems, summary].join('\n'), errorCode, diagnostics);
 }
 
 function printFindings(result: PlanResult, flags: ReconcileFlags, io: Io, errorCode: number): void {
@@ -111,11 +134,11 @@ async function withTarget<T>(
   io: Io,
   errorCode: number,
   fn: (t: Target) => Promise<T>,
-  opts: { whenMissing?: WhenMissing } = {},
+  opts: { whenMissing?: WhenMissing; parallelism?: number } = {},
 ): Promise<T> {
   let target: Target;
   try {
-    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize, whenMissing: opts.whenMissing ?? 'fail' });
+    target = await openTarget(flags.platform, io, { rateLimit: flags.rateLimit, batchSize: flags.batchSize, whenMissing: opts.whenMissing ?? 'fail', parallelism: opts.parallelism });
   } catch (err) {
     if (err instanceof UserError && err.exitCode !== ExitCode.usage) throw new Failure(err.message, errorCode);
     throw err;
@@ -168,14 +191,19 @@ function planning(io: Io): Progress {
 
 async function planFromFlags(flags: ReconcileFlags, io: Io, target: Target, errorCode: number, desiredOut?: { value?: Map<string, DesiredOrg> }): Promise<PlanResult> {
   const guards = guardSettings(flags); // flags first: a typo must not cost a platform read
-  const desired = loadDesired(flags, io, errorCode);
+  const parallelism = parallelismOf(flags);
+  const { desired, place } = loadDesired(flags, io, errorCode);
   if (desiredOut) desiredOut.value = desired;
   const progress = planning(io);
   try {
-    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards, now: clock(io.env)() });
+    const result = await makePlan(target.platform, new LocalCredentials(io.env, io.cwd), desired, { guards, parallelism, now: clock(io.env)() });
     progress.finish();
     printFindings(result, flags, io, errorCode);
     return result;
+  } catch (err) {
+    progress.finish();
+    if (err instanceof PlanError) throw planFailure(err, place, io, errorCode, 'nothing was planned');
+    throw err;
   } finally {
     progress.finish();
   }
@@ -211,51 +239,8 @@ export async function runPlan(flags: ReconcileFlags & { output: 'text' | 'json';
       else io.stdout(renderPlan(result.plan, renderOptions(flags, io, result)) + renderExpiring(desired.value!, flags, io));
       if (flags.out) io.stderr(`saved the plan to ${flags.out}; apply exactly it with: ${applyCommand(flags.out, flags)}\n`);
       return flags.detailedExitcode && result.plan.changes.length > 0 ? 2 : ExitCode.ok;
-    }, { whenMissing: 'empty' }),
+    }, { whenMissing: 'empty', parallelism: parallelismOf(flags) }),
   );
-}
-
-/** Each organization as YAML, live and as it will be after apply, rendered the way export writes them. */
-function diffSides(result: PlanResult, platform: Target['platform']): { org: string; live: string; desired: string; hidden: string[] }[] {
-  const out: { org: string; live: string; desired: string; hidden: string[] }[] = [];
-  const byOrg = new Map<string, PlanResult['plan']['changes']>();
-  for (const c of result.plan.changes) {
-    let list = byOrg.get(c.organization);
-    if (!list) byOrg.set(c.organization, (list = []));
-    list.push(c);
-  }
-  for (const org of Object.keys(result.plan.observed)) {
-    const actual = result.actual.get(org);
-    const changes = byOrg.get(org) ?? [];
-    const after = predictState(org, actual, changes);
-    const text = (state: typeof actual) => (state ? exportManifests(state, platform.capabilities).map((f) => renderManifests(f.docs)).join('---\n') : '');
-    // What YAML cannot show: credentials (never shown anywhere).
-    const hidden = changes.filter((c) => c.action === 'update-integration' && /credentials differ/.test(c.reason)).map((c) => `integration "${c.target}": credentials differ from the platform's (secrets are not shown)`);
-    out.push({ org, live: text(actual), desired: text(after), hidden });
-  }
-  return out;
-}
-
-/**
- * Runs `$ORGCTL_EXTERNAL_DIFF` (as kubectl's KUBECTL_EXTERNAL_DIFF: a command and its arguments, given two
- * directories `live` and `desired` with one file per organization). Its exit code above 1 is an error.
- */
-function externalDiff(command: string, sides: ReturnType<typeof diffSides>, io: Io): void {
-  const dir = mkdtempSync(join(tmpdir(), 'orgctl-diff-'));
-  try {
-    for (const side of ['live', 'desired'] as const) {
-      mkdirSync(join(dir, side));
-      for (const s of sides) writeFileSync(join(dir, side, `${s.org}.yaml`), s[side]);
-    }
-    const [program, ...args] = command.trim().split(/\s+/);
-    const r = spawnSync(program!, [...args, join(dir, 'live'), join(dir, 'desired')], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    if (r.error) throw new UserError(`cannot run ORGCTL_EXTERNAL_DIFF (${program}): ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`, DIFF_ERROR);
-    io.stdout(r.stdout ?? '');
-    io.stderr(r.stderr ?? '');
-    if ((r.status ?? 2) > 1) throw new UserError(`ORGCTL_EXTERNAL_DIFF (${program}) exited with ${r.status ?? r.signal}`, DIFF_ERROR);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -269,19 +254,17 @@ export async function runDiff(flags: ReconcileFlags & { output: 'text' | 'json' 
       const result = await planFromFlags(flags, io, target, DIFF_ERROR);
       if (flags.output === 'json') io.stdout(`${JSON.stringify(result.plan, null, 2)}\n`);
       else {
+        // Loaded only here: the YAML writer and the diff library are no part of plan's or apply's start-up.
+        const { diffSides, externalDiff, unifiedDiff } = await import('./diff-sides.js');
         const sides = diffSides(result, target.platform);
         const external = io.env.ORGCTL_EXTERNAL_DIFF;
-        if (external) externalDiff(external, sides, io);
-        else {
-          for (const s of sides) {
-            if (s.live !== s.desired) io.stdout(createTwoFilesPatch(`live/${s.org}.yaml`, `desired/${s.org}.yaml`, s.live, s.desired, undefined, undefined, { context: 3 }).replace(/^=+\n/, ''));
-          }
-        }
+        if (external) externalDiff(external, sides, io, DIFF_ERROR);
+        else for (const s of sides) if (s.live !== s.desired) io.stdout(unifiedDiff(s));
         for (const s of sides) for (const h of s.hidden) io.stderr(`note: ${s.org}: ${h}\n`);
       }
       for (const v of result.violations) io.stderr(`note: applying this would trip guard ${v.guard}: ${v.message}\n`);
       return result.plan.changes.length > 0 ? 1 : ExitCode.ok;
-    }, { whenMissing: 'empty' }),
+    }, { whenMissing: 'empty', parallelism: parallelismOf(flags) }),
   );
 }
 
@@ -341,8 +324,9 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
   const lock = { timeoutMs: duration(flags.lockTimeout, '--lock-timeout'), ttlMs: duration(flags.lockTtl, '--lock-ttl') };
   if (lock.ttlMs < 1000 || lock.ttlMs > 3_600_000) throw new UserError(`--lock-ttl must be between 1s and 1h, not "${flags.lockTtl}"`, ExitCode.usage);
   const guards = guardSettings(flags);
+  const parallelism = parallelismOf(flags);
   const saved = flags.planFile ? readSavedPlan(flags.planFile, io) : undefined;
-  const desired = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
+  const loaded = saved ? undefined : loadDesired(flags, io, ExitCode.failure);
   return withTarget(
     flags,
     io,
@@ -351,8 +335,9 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
       const { platform } = target;
       if (!target.locks.enforced) io.stderr(`note: ${platform.description} has no lock: concurrent applies to one organization are not prevented\n`);
       let progress: Progress | undefined = planning(io);
-      const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: desired! }, {
+      const outcome = await reconcile({ ...target, credentials: new LocalCredentials(io.env, io.cwd) }, saved ? { saved } : { desired: loaded!.desired }, {
         guards,
+        parallelism,
         lock: {
           ...lock,
           holder: `${await platform.actor()} (orgctl apply, pid ${process.pid} on ${hostname()})`,
@@ -380,6 +365,10 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
           progress ??= new Progress(io.stderr, Boolean(io.stderrTTY), 'applied');
           progress.update(done, total);
         },
+      }).catch((err: unknown) => {
+        progress?.finish();
+        if (err instanceof PlanError && loaded) throw planFailure(err, loaded.place, io, ExitCode.failure, 'nothing was written');
+        throw err;
       });
       progress?.finish();
       switch (outcome.status) {
@@ -399,7 +388,7 @@ export async function runApply(flags: ReconcileFlags & { planFile?: string; yes:
           return outcome.status === 'applied' ? ExitCode.ok : ExitCode.failure;
       }
     },
-    { whenMissing: 'create' },
+    { whenMissing: 'create', parallelism },
   );
 }
 

@@ -33,7 +33,8 @@ function renderText(report: AccessReport): string {
     ...(report.declarationsKnown ? [where(r) || 'not declared'] : []),
     r.notes.filter((n) => !n.startsWith('not declared')).join('; '),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A reduce, not Math.max(...): an organization of 100,000 rows would overflow the call's arguments.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const s = report.summary;
   const tail = [
@@ -85,7 +86,7 @@ export async function runReport(flags: ReportFlags, io: Io): Promise<number> {
   }
   const { platform } = await openTarget(flags.platform, io);
   try {
-    const actual = await platform.read(flags.org, desired?.externalId ? { externalId: desired.externalId } : undefined);
+    const actual = await platform.read(flags.org, desired?.externalId ? { externalId: desired.externalId } : undefined, { history: true });
     if (!actual) throw new UserError(`organization "${flags.org}" does not exist on ${platform.description}`);
     const report = accessReport(actual, { now: clock(io.env)(), staleAfterMs, declarations, desired });
     if (flags.output === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);

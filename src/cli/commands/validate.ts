@@ -1,18 +1,19 @@
 import { formatDiagnostic, formatNote } from '../../manifest/diagnostics.js';
 import { ExitCode, type Io } from '../io.js';
-import { plural, readManifests } from '../manifests.js';
+import { maxManifestBytes, plural, readManifests } from '../manifests.js';
 
 export interface ValidateOptions {
   filename: string[];
   output: 'text' | 'json';
   strict: boolean;
+  maxManifestSize?: string;
 }
 
 const KIND_ORDER = ['Organization', 'Membership', 'Integration'];
 
 /** `orgctl validate`: every problem in one run, each at file:line:column; exit 1 if there is any. */
 export function runValidate(opts: ValidateOptions, io: Io): number {
-  const { result, problems: diagnostics } = readManifests(opts.filename, io, { strict: opts.strict });
+  const { result, problems: diagnostics } = readManifests(opts.filename, io, { strict: opts.strict, maxFileBytes: maxManifestBytes(opts.maxManifestSize, io) });
 
   if (opts.output === 'json') {
     io.stdout(`${JSON.stringify(diagnostics.map(({ file, line, column, path, message }) => ({ file, line, column, path, message })), null, 2)}\n`);

@@ -1,4 +1,3 @@
-import { kindDefinitions } from '../../manifest/crds.js';
 import { desiredState } from '../../manifest/desired.js';
 import type { Finding } from '../../manifest/finding.js';
 import { API_VERSION, type Loaded, type Manifest } from '../../manifest/model.js';
@@ -46,7 +45,7 @@ function asManifest(g: GroupObject): Record<string, unknown> {
  * invalid reference. Returns the objects that are not valid, and the manifests of all of them.
  */
 export function validateGroup(objects: readonly GroupObject[]): { verdicts: Map<ObjectKey, Verdict>; manifests: Map<ObjectKey, Record<string, unknown>> } {
-  validator ??= new SchemaValidator(kindDefinitions());
+  const schema = (validator ??= SchemaValidator.forCrds());
   const verdicts = new Map<ObjectKey, Verdict>();
   const manifests = new Map<ObjectKey, Record<string, unknown>>();
   const add = (key: ObjectKey, reason: Verdict['reason'], problem: string) => {
@@ -69,7 +68,7 @@ export function validateGroup(objects: readonly GroupObject[]): { verdicts: Map<
     const secrets = findInlineSecrets(g.kind, manifest);
     const secretPaths = new Set(secrets.map((s) => formatPath(s.path)));
     for (const s of secrets) add(g.key, 'InvalidSpec', `${formatPath(s.path)}: ${s.message}`);
-    for (const p of validator.validate(g.kind, manifest)) {
+    for (const p of schema.validate(g.kind, manifest)) {
       if (!secretPaths.has(formatPath(p.path))) add(g.key, 'InvalidSpec', `${formatPath(p.path)}: ${p.message}`);
     }
     if (g.kind !== 'Organization') {

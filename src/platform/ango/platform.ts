@@ -325,7 +325,7 @@ export class AngoPlatform implements Platform {
           );
           for (const email of batch) out.push({ email, ok: true });
         } catch (err) {
-          out.push(...allFailed(batch, itemError(err)));
+          for (const failed of allFailed(batch, itemError(err))) out.push(failed);
         }
       }
     }
@@ -355,7 +355,7 @@ export class AngoPlatform implements Platform {
         await this.client.request('DELETE', `${this.orgPath(id)}/invites`, { invites: batch }, 'DELETE /v2/organization/:id/invites');
         for (const email of batch) out.push({ email, ok: true });
       } catch (err) {
-        out.push(...allFailed(batch, itemError(err)));
+        for (const failed of allFailed(batch, itemError(err))) out.push(failed);
       }
     }
     return out;
@@ -380,7 +380,7 @@ export class AngoPlatform implements Platform {
       try {
         res = await this.client.request('POST', `${this.orgPath(id)}/users`, { users: batch }, 'POST /v2/organization/:id/users');
       } catch (err) {
-        out.push(...allFailed(emails, itemError(err)));
+        for (const failed of allFailed(emails, itemError(err))) out.push(failed);
         continue;
       }
       const summary = res?.data?.users;
@@ -407,7 +407,7 @@ export class AngoPlatform implements Platform {
       try {
         res = await this.client.request('DELETE', `${this.orgPath(id)}/users`, { users: batch }, 'DELETE /v2/organization/:id/users');
       } catch (err) {
-        out.push(...allFailed(batch, itemError(err)));
+        for (const failed of allFailed(batch, itemError(err))) out.push(failed);
         continue;
       }
       if (!res?.data?.failed) {

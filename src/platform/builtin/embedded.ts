@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
+import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
 import { ApiError } from '../../server/errors.js';
 import { openPlatform, type PlatformService } from '../../server/platform.js';
 import type { Actor } from '../../server/service/context.js';
@@ -14,11 +14,13 @@ import {
   type MemberUpdateItem,
   type OrganizationCreate,
   type OrganizationUpdate,
+  type OrgRef,
   type Platform,
+  type ReadOptions,
 } from '../types.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import { leaseError } from './leases.js';
-import { toActualOrg } from './views.js';
+import { actualInvite, actualMember, toActualOrg } from './views.js';
 
 function wrap<T>(fn: () => T): T {
   try {
@@ -46,6 +48,15 @@ export class EmbeddedConnection {
     EmbeddedConnection.check(file);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.service = openPlatform({ db: file, env });
+    if (file !== ':memory:') {
+      // An apply writes a batch a transaction, and a large one dirties thousands of pages each (the leaves of
+      // the invite-link hash index are random): checkpointing at SQLite's default 1000 WAL pages wrote and
+      // synced the database at nearly every commit, which made applying 1,000,000 invites grow faster than
+      // the count. Checkpoint every 40,000 pages (160 MiB) instead, and keep the WAL file at most 64 MiB
+      // after one; closing the connection checkpoints the rest.
+      this.service.db.pragma('wal_autocheckpoint = 40000');
+      this.service.db.pragma('journal_size_limit = 67108864');
+    }
     const user = this.service.ctx.write(() => this.service.identity.ensureUser(localEmail, {}, true));
     this.operator = { id: user.id, email: user.email, superuser: true };
   }
@@ -108,28 +119,48 @@ export class EmbeddedPlatform implements Platform {
     return true;
   }
 
-  async read(org: string): Promise<ActualOrg | undefined> {
+  async read(org: string, _ref?: OrgRef, opts: ReadOptions = {}): Promise<ActualOrg | undefined> {
     const s = this.service;
-    const exists = s.ctx.stmt('SELECT 1 FROM orgs WHERE name = ?').get(org);
-    if (!exists) return undefined;
-    // One read transaction: every list comes from the same snapshot.
+    // One read transaction: everything comes from the same snapshot. Members and invites are read straight
+    // into the maps the diff uses (Members.observe), not through the API's views, unless the history is
+    // asked for: the views carry who joined and who invited whom, when.
     return s.db.transaction(() => {
+      const row = s.ctx.findOrg(org);
+      if (!row) return undefined;
       const view = s.orgs.get(this.operator, org);
-      const members = [];
-      let cursor: string | undefined;
-      do {
-        const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
-        for (const m of page.items) members.push(m);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      const invites = [];
-      do {
-        const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
-        for (const i of page.items) invites.push(i);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
+      const { members, invites } = opts.history ? this.history(org) : s.members.observe(this.operator, row);
       return toActualOrg(view, members, invites, s.integrations.list(this.operator, org).items);
     })();
+  }
+
+  /** Members and open invites through the API's views, page by page (inside read's transaction). */
+  private history(org: string): { members: Map<string, ActualMember>; invites: Map<string, ActualInvite> } {
+    const s = this.service;
+    const members = new Map<string, ActualMember>();
+    const invites = new Map<string, ActualInvite>();
+    let cursor: string | undefined;
+    do {
+      const page = s.members.list(this.operator, org, { cursor, limit: 1000 });
+      for (const m of page.items) members.set(m.email, actualMember(m, true));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    do {
+      const page = s.members.listInvites(this.operator, org, { cursor, limit: 1000, status: 'open' });
+      for (const i of page.items) invites.set(i.email, actualInvite(i, true));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return { members, invites };
+  }
+
+  async listProjects(org: string): Promise<string[]> {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = wrap(() => this.service.projects.listOf(this.operator, org, { cursor, limit: 1000 }));
+      for (const p of page.items) names.push(p.name);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return names;
   }
 
   /** The platform compares (only it holds the values and the fingerprint key); nothing is written. */

@@ -1,4 +1,4 @@
-import type { ActualIntegration, ActualOrg } from '../../model/actual.js';
+import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
 import { MAX_BATCH } from '../batch.js';
 import { HttpClient, type ErrorAnswer } from '../http/client.js';
 import type { RetryPolicy } from '../http/resilience.js';
@@ -12,11 +12,13 @@ import {
   type MemberUpdateItem,
   type OrganizationCreate,
   type OrganizationUpdate,
+  type OrgRef,
   type Platform,
+  type ReadOptions,
 } from '../types.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import { leaseError } from './leases.js';
-import { toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './views.js';
+import { actualInvite, actualMember, toActualOrg, type IntegrationViewLike, type InviteViewLike, type MemberViewLike, type OrgViewLike } from './views.js';
 
 
 interface Page<T> {
@@ -41,6 +43,8 @@ export interface HttpPlatformOptions {
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
   breakerCooldownMs?: number;
+  /** Connections kept open to the platform (organizations read at once); default 4. */
+  connections?: number;
 }
 
 /**
@@ -75,10 +79,15 @@ export function builtinClient(baseUrl: string, token: string, opts: HttpPlatform
     sleep: opts.sleep,
     onRetry: opts.onRetry,
     breakerCooldownMs: opts.breakerCooldownMs,
+    connections: opts.connections,
   });
 }
 
 const orgPath = (org: string) => `/api/v1/orgs/${encodeURIComponent(org)}`;
+
+/** The fields of member and invite pages the reconciler compares (`?fields=`), as ActualMember and ActualInvite hold them. */
+const MEMBER_FIELDS = 'email,role,creator,firstName,lastName,description';
+const INVITE_FIELDS = 'email,role,status,projects';
 
 /**
  * The built-in platform over its REST API (`orgctl platform serve`). Reads are list pages checked for one
@@ -111,21 +120,37 @@ export class HttpPlatform implements Platform {
     return (await this.whoami()).superuser;
   }
 
-  private async all<T>(path: string, kind: string): Promise<{ items: T[]; versions: Set<number> }> {
-    const items: T[] = [];
+  /** A server from before `?fields=` refused it: pages are asked for whole. */
+  private wholePages = false;
+
+  /**
+   * Reads every page of a list, handing each item to `each` as it arrives; returns the state versions seen.
+   * `fields` (`?fields=`) asks for just the item fields needed, unless the server does not know the parameter.
+   */
+  private async all<T>(path: string, kind: string, each: (item: T) => void, fields?: string): Promise<Set<number>> {
     const versions = new Set<number>();
     let cursor: string | null = null;
-    do {
-      const sep = path.includes('?') ? '&' : '?';
-      const page: Page<T> = await this.client.request<Page<T>>('GET', `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, kind);
-      for (const item of page.items) items.push(item);
+    for (;;) {
+      const query = [...(fields && !this.wholePages ? [`fields=${fields}`] : []), 'limit=1000', ...(cursor ? [`cursor=${encodeURIComponent(cursor)}`] : [])].join('&');
+      let page: Page<T>;
+      try {
+        page = await this.client.request<Page<T>>('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`, undefined, kind);
+      } catch (err) {
+        if (fields && !this.wholePages && err instanceof PlatformError && err.status === 400 && String(err.details.field ?? '').endsWith('fields')) {
+          this.wholePages = true; // asked again, the same page, whole
+          continue;
+        }
+        throw err;
+      }
+      for (const item of page.items) each(item);
       versions.add(page.stateVersion);
       cursor = page.nextCursor;
-    } while (cursor);
-    return { items, versions };
+      if (!cursor) break;
+    }
+    return versions;
   }
 
-  async read(org: string): Promise<ActualOrg | undefined> {
+  async read(org: string, _ref?: OrgRef, opts: ReadOptions = {}): Promise<ActualOrg | undefined> {
     // Read everything, then check the state version did not move meanwhile; if it did, read again.
     for (let attempt = 0; attempt < 3; attempt++) {
       let view;
@@ -135,14 +160,27 @@ export class HttpPlatform implements Platform {
         if (err instanceof PlatformError && err.status === 404 && err.code === 'not_found') return this.absent(org);
         throw err;
       }
-      const members = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members');
-      const invites = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites');
+      // Items go straight into the maps the diff reads, page by page.
+      const members = new Map<string, ActualMember>();
+      const invites = new Map<string, ActualInvite>();
+      // Only the fields the diff compares (pages a quarter the size to build, send and parse), unless the
+      // history is asked for: then whole items.
+      const memberFields = opts.history ? undefined : MEMBER_FIELDS;
+      const inviteFields = opts.history ? undefined : INVITE_FIELDS;
+      const memberVersions = await this.all<MemberViewLike>(`${orgPath(org)}/members`, 'GET /orgs/:org/members', (m) => members.set(m.email, actualMember(m, opts.history)), memberFields);
+      const inviteVersions = await this.all<InviteViewLike>(`${orgPath(org)}/invites?status=open`, 'GET /orgs/:org/invites', (i) => invites.set(i.email, actualInvite(i, opts.history)), inviteFields);
       const integrations = await this.client.request<{ items: IntegrationViewLike[]; stateVersion: number }>('GET', `${orgPath(org)}/integrations`, undefined, 'GET /orgs/:org/integrations');
-      const versions = new Set([view.stateVersion, ...members.versions, ...invites.versions, integrations.stateVersion]);
+      const versions = new Set([view.stateVersion, ...memberVersions, ...inviteVersions, integrations.stateVersion]);
       if (versions.size > 1) continue; // something changed while reading: read a consistent snapshot again
-      return toActualOrg(view, members.items, invites.items, integrations.items);
+      return toActualOrg(view, members, invites, integrations.items);
     }
     throw new PlatformError(`organization "${org}" kept changing while it was read; try again`);
+  }
+
+  async listProjects(org: string): Promise<string[]> {
+    const names: string[] = [];
+    await this.all<{ name: string }>(`${orgPath(org)}/projects`, 'GET /orgs/:org/projects', (p) => names.push(p.name));
+    return names;
   }
 
   /**

@@ -338,7 +338,7 @@ export class DataloopPlatform implements Platform {
           await this.client.request('POST', `/orgs/${encodeURIComponent(k.id)}/members`, { emails: batch, role }, 'POST /orgs/:id/members');
           for (const email of batch) out.push({ email, ok: true });
         } catch (err) {
-          out.push(...allFailed(batch, itemError(err)));
+          for (const failed of allFailed(batch, itemError(err))) out.push(failed);
         }
       }
     }

@@ -40,6 +40,8 @@ export interface HttpClientOptions {
    * retrying for seconds (a circuit breaker); then one request may try again. Default 30 s.
    */
   breakerCooldownMs?: number;
+  /** Connections kept open to the platform, for requests made at once (organizations read in parallel); default 4. */
+  connections?: number;
   now?: () => number;
 }
 
@@ -56,7 +58,7 @@ export class HttpClient {
   readonly baseUrl: string;
   /** Requests by kind (`GET /orgs/:org/members`, `retries`, `answered 429`), for benchmarks and ORGCTL_REQUEST_STATS. */
   readonly stats = new Map<string, number>();
-  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+  private readonly agent: Agent;
   private readonly limiter: RateLimiter | undefined;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -71,6 +73,7 @@ export class HttpClient {
     if (problem === 'carries credentials') throw new PlatformError('the platform address carries credentials; they are not shown: pass the token instead');
     if (problem) throw new PlatformError('the platform address is not an http(s) URL');
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(4, opts.connections ?? 4) });
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
     this.sleep = opts.sleep ?? wait;

@@ -1,12 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, badRequest, databaseError, notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
-import type { BatchResult } from '../service/members.js';
+import { INVITE_FIELDS, MEMBER_FIELDS, type BatchResult } from '../service/members.js';
 import { actor } from './actor.js';
 import { registerFaults, type FaultSpec } from './faults.js';
 import { registerIdempotency } from './idempotency.js';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from './json-depth.js';
-import { pageOpts } from './paging.js';
+import { fieldsOpt, pageOpts } from './paging.js';
 import * as S from './schemas.js';
 import { registerLeaseRoutes } from './lease-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
@@ -149,10 +149,10 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
 
   // ---- members ----
   app.get('/api/v1/orgs/:org/members', {
-    schema: { querystring: { ...S.pageQuery, properties: { ...S.pageQuery.properties, role: S.roleSchema } }, response: { 200: S.memberPageResponse } },
+    schema: { querystring: { ...S.pageQuery, properties: { ...S.pageQuery.properties, role: S.roleSchema, fields: S.fieldsQuery } }, response: { 200: S.memberPageResponse } },
   }, async (req) => {
-    const q = req.query as { cursor?: string; limit?: string; role?: 'owner' };
-    return members.list(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), role: q.role });
+    const q = req.query as { cursor?: string; limit?: string; role?: 'owner'; fields?: string };
+    return members.list(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), role: q.role, fields: fieldsOpt(q.fields, MEMBER_FIELDS) });
   });
   app.patch('/api/v1/orgs/:org/members/:email', { schema: { body: S.memberUpdateBody } }, async (req, reply) => {
     const p = req.params as { org: string; email: string };
@@ -179,10 +179,13 @@ export function buildApp(platform: PlatformService, opts: AppOptions = {}): Fast
 
   // ---- invites ----
   app.get('/api/v1/orgs/:org/invites', {
-    schema: { querystring: { ...S.pageQuery, properties: { ...S.pageQuery.properties, status: { type: 'string', enum: ['pending', 'expired', 'accepted', 'cancelled', 'open'] } } } },
+    schema: {
+      querystring: { ...S.pageQuery, properties: { ...S.pageQuery.properties, status: { type: 'string', enum: ['pending', 'expired', 'accepted', 'cancelled', 'open'] }, fields: S.fieldsQuery } },
+      response: { 200: S.invitePageResponse },
+    },
   }, async (req) => {
-    const q = req.query as { cursor?: string; limit?: string; status?: 'pending' };
-    return members.listInvites(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), status: q.status });
+    const q = req.query as { cursor?: string; limit?: string; status?: 'pending'; fields?: string };
+    return members.listInvites(actor(req), (req.params as { org: string }).org, { ...pageOpts(q), status: q.status, fields: fieldsOpt(q.fields, INVITE_FIELDS) });
   });
   app.post('/api/v1/orgs/:org/invites', { schema: { body: S.inviteBody } }, async (req, reply) => {
     const { expiresInDays, ...invite } = req.body as { expiresInDays?: number; email: string; role: 'member' };

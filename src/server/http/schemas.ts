@@ -155,6 +155,39 @@ export const acceptBody = {
   properties: { token: str(200) },
 };
 
+/** `?fields=`: which item fields a list page holds (see fieldsOpt). */
+export const fieldsQuery = { type: 'string', minLength: 1, maxLength: 500 };
+
+/** Response schema of an invite list page (fields absent from `?fields=` are left out). */
+export const invitePageResponse = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          email: { type: 'string' },
+          role: { type: 'string' },
+          status: { type: 'string' },
+          firstName: { type: 'string' },
+          lastName: { type: 'string' },
+          description: { type: 'string' },
+          projects: { type: 'array', items: { type: 'object', properties: { project: { type: 'string' }, role: { type: 'string' } } } },
+          expiresAt: { type: 'string' },
+          sendCount: { type: 'integer' },
+          createdAt: { type: 'string' },
+          lastSentAt: { type: 'string' },
+          createdBy: { type: 'string' },
+        },
+      },
+    },
+    nextCursor: { type: ['string', 'null'] },
+    stateVersion: { type: 'integer' },
+  },
+};
+
 /** Response schema of a member list page: fast-json-stringify serialises 1000 members far faster than JSON.stringify. */
 export const memberPageResponse = {
   type: 'object',

@@ -3,6 +3,8 @@ import { notFound } from '../errors.js';
 import type { PlatformService } from '../platform.js';
 import type { ProjectRole, TaskCreate } from '../service/projects.js';
 import { actor } from './actor.js';
+import { pageOpts } from './paging.js';
+import { pageQuery } from './schemas.js';
 import type { Commit } from './idempotency.js';
 import * as W from './workspace-schemas.js';
 
@@ -27,6 +29,9 @@ export function registerWorkspaceRoutes(app: FastifyInstance, platform: Platform
 
   // ---- projects ----
   app.get('/api/v1/projects', async (req) => projects.list(actor(req)));
+  app.get('/api/v1/orgs/:org/projects', { schema: { querystring: pageQuery } }, async (req) =>
+    projects.listOf(actor(req), (req.params as { org: string }).org, pageOpts(req.query as { cursor?: string; limit?: string })),
+  );
   app.post('/api/v1/projects', { schema: { body: W.projectCreateBody } }, async (req, reply) =>
     commit(req, reply, () => projects.create(actor(req), req.body as { name: string; organization?: string }), 201),
   );

@@ -35,7 +35,7 @@ export class AuditLog {
     const after = Number(decodeCursor('audit', opts.cursor, isId) || 0);
     const rows = this.ctx
       .stmt(`SELECT * FROM audit WHERE org_id IS ? AND id > ? ${opts.action ? 'AND action = ?' : ''} ORDER BY id LIMIT ?`)
-      .all(...(opts.action ? [orgId, after, opts.action, limit + 1] : [orgId, after, limit + 1])) as {
+      .all(opts.action ? [orgId, after, opts.action, limit + 1] : [orgId, after, limit + 1]) as {
       id: number;
       at: number;
       actor: string;

@@ -140,13 +140,93 @@ export class Context {
   /**
    * Records a change and moves the organization's state version on (unless it changed nothing the
    * organization's state holds). `orgId` null: a platform-wide entry (tokens, settings), read by superusers.
-   * Call inside the change's transaction.
+   * Call inside the change's transaction. Inside `batch`, the entry is written with the batch's others at its end.
    */
   audit(orgId: number | null, actor: Actor | string, action: string, target: string, details: Record<string, unknown> = {}, opts: { bumpVersion?: boolean } = {}): void {
     const now = this.now();
-    this
-      .stmt('INSERT INTO audit (org_id, at, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details));
-    if (orgId !== null && opts.bumpVersion !== false) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
+    const bump = orgId !== null && opts.bumpVersion !== false;
+    const values = [orgId, now, typeof actor === 'string' ? actor : actor.email, action, target, JSON.stringify(details)];
+    if (this.pending) {
+      this.pending.push({ insert: AUDIT_INSERT, values, bump: bump ? orgId : null });
+      return;
+    }
+    this.stmt(`${AUDIT_INSERT} (?, ?, ?, ?, ?, ?)`).run(values);
+    if (bump) this.stmt('UPDATE orgs SET version = version + 1, updated_at = ? WHERE id = ?').run(now, orgId);
   }
+
+  /** Rows of the batch in progress (see batch), written at its end. */
+  private pending: { insert: string; values: unknown[]; bump: number | null }[] | undefined;
+
+  /**
+   * Runs a batch of items (call inside a write transaction): the rows they defer (audit entries; `defer`) are
+   * inserted together at its end, many to a statement, and each organization's state version moves once, by
+   * as much as the items moved it. Items run in `item`, so a failed one leaves no row behind.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    this.pending = [];
+    try {
+      const result = fn();
+      this.flush(this.pending);
+      return result;
+    } finally {
+      this.pending = undefined;
+    }
+  }
+
+  /**
+   * One item of a batch, in a savepoint: if it throws, its writes are undone, and the rows it deferred and what
+   * it queued for after the commit are dropped.
+   */
+  item<T>(fn: () => T): T {
+    const mark = this.pending?.length ?? 0;
+    const queued = this.afterCommit.length;
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      if (this.pending) this.pending.length = mark;
+      this.afterCommit.length = queued;
+      throw err;
+    }
+  }
+
+  /**
+   * Inserts a row (`insert` is `INSERT INTO table (columns) VALUES`) at the end of the batch in progress, or at
+   * once outside of one.
+   */
+  defer(insert: string, values: unknown[]): void {
+    if (this.pending) this.pending.push({ insert, values, bump: null });
+    else this.stmt(`${insert} (${placeholders(values.length)})`).run(values);
+  }
+
+  private flush(rows: { insert: string; values: unknown[]; bump: number | null }[]): void {
+    const byInsert = new Map<string, unknown[][]>();
+    const bumps = new Map<number, number>();
+    for (const r of rows) {
+      let list = byInsert.get(r.insert);
+      if (!list) byInsert.set(r.insert, (list = []));
+      list.push(r.values);
+      if (r.bump !== null) bumps.set(r.bump, (bumps.get(r.bump) ?? 0) + 1);
+    }
+    for (const [insert, list] of byInsert) {
+      const one = `(${placeholders(list[0]!.length)})`;
+      let k = 0;
+      if (list.length >= ROWS_PER_INSERT) {
+        const many = this.stmt(`${insert} ${new Array<string>(ROWS_PER_INSERT).fill(one).join(', ')}`);
+        for (; k + ROWS_PER_INSERT <= list.length; k += ROWS_PER_INSERT) many.run(list.slice(k, k + ROWS_PER_INSERT).flat());
+      }
+      const single = this.stmt(`${insert} ${one}`);
+      for (; k < list.length; k++) single.run(list[k]!);
+    }
+    const now = this.now();
+    for (const [orgId, n] of bumps) this.stmt('UPDATE orgs SET version = version + ?, updated_at = ? WHERE id = ?').run(n, now, orgId);
+  }
+}
+
+const AUDIT_INSERT = 'INSERT INTO audit (org_id, at, actor, action, target, details) VALUES';
+/** Rows per multi-row INSERT when a batch is written (SQLite takes up to 32,766 parameters a statement). */
+const ROWS_PER_INSERT = 100;
+
+function placeholders(n: number): string {
+  return new Array<string>(n).fill('?').join(', ');
 }

@@ -1,7 +1,7 @@
 import { badRequest } from '../errors.js';
 
 /** The lists that page, each with cursors of its own: a cursor from one list is refused by another. */
-export type CursorKind = 'members' | 'invites' | 'audit';
+export type CursorKind = 'members' | 'invites' | 'audit' | 'projects';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -1,6 +1,7 @@
-import { hashToken, newToken } from '../crypto.js';
+import { inviteTokenHash, newInviteTokens } from '../crypto.js';
 import { isoTime } from '../time.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
+import type { ActualInvite, ActualMember } from '../../model/actual.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { normalizeEmail, validEmail, type Identity } from './identity.js';
@@ -105,6 +106,85 @@ interface InviteRow {
 
 const iso = isoTime;
 
+/** A batch's time, and its expiry, with their ISO forms. */
+interface BatchTime {
+  now: number;
+  expires: number;
+  nowIso: string;
+  expiresIso: string;
+}
+
+/** Rows read at once when observing an organization: large enough to make paging free, small enough to stay lean. */
+const OBSERVE_PAGE = 10_000;
+
+/**
+ * An invite's projects (stored as ids) as `[{project, role}]` with names, joined in SQL: NULL when it has none
+ * (most do), a JSON array otherwise. A project deleted since shows as its id.
+ */
+const INVITE_PROJECTS = `CASE WHEN i.projects = '[]' THEN NULL ELSE (
+  SELECT json_group_array(json_object('project', COALESCE(p.name, CAST(j.value ->> 'projectId' AS TEXT)), 'role', j.value ->> 'role') ORDER BY j.key)
+  FROM json_each(i.projects) j LEFT JOIN projects p ON p.id = j.value ->> 'projectId') END`;
+
+/** The columns of an invite's view, in InviteViewRow's order, with the inviter's address joined in. */
+const INVITE_VIEW_SELECT = `SELECT i.id, i.email, i.role, i.status, i.first_name, i.last_name, i.description, ${INVITE_PROJECTS},
+  i.expires_at, i.send_count, i.created_at, i.last_sent_at, u.email FROM invites i JOIN users u ON u.id = i.created_by`;
+
+type InviteViewRow = [number, string, Role, InviteRow['status'], string, string, string, string | null, number, number, number, number, string];
+
+/** The columns of a member's view: email, role, joined_at, user_id, the profile shown, last_connection_at. */
+type MemberRow = [string, Role, number, number, string, string, string, number | null];
+
+/** How each field of a member's view is made from its row: what `fields` may name. */
+const MEMBER_FIELD = {
+  email: (r: MemberRow) => r[0],
+  role: (r: MemberRow) => r[1],
+  firstName: (r: MemberRow) => r[4],
+  lastName: (r: MemberRow) => r[5],
+  description: (r: MemberRow) => r[6],
+  creator: (r: MemberRow, org: OrgRow) => r[3] === org.creator_id,
+  joinedAt: (r: MemberRow) => iso(r[2]),
+  lastConnectionAt: (r: MemberRow) => (r[7] === null ? null : iso(r[7])),
+} satisfies Record<keyof MemberView, (r: MemberRow, org: OrgRow) => unknown>;
+export type MemberField = keyof typeof MEMBER_FIELD;
+export const MEMBER_FIELDS = Object.keys(MEMBER_FIELD) as MemberField[];
+
+/** How each field of an invite's view is made from its row: what `fields` may name. */
+const INVITE_FIELD = {
+  id: (r: InviteViewRow) => r[0],
+  email: (r: InviteViewRow) => r[1],
+  role: (r: InviteViewRow) => r[2],
+  status: (r: InviteViewRow, now: number) => (r[3] === 'pending' && r[8] <= now ? 'expired' : r[3]),
+  firstName: (r: InviteViewRow) => r[4],
+  lastName: (r: InviteViewRow) => r[5],
+  description: (r: InviteViewRow) => r[6],
+  projects: (r: InviteViewRow) => (r[7] === null ? [] : (JSON.parse(r[7]) as InviteView['projects'])),
+  expiresAt: (r: InviteViewRow) => iso(r[8]),
+  sendCount: (r: InviteViewRow) => r[9],
+  createdAt: (r: InviteViewRow) => iso(r[10]),
+  lastSentAt: (r: InviteViewRow) => iso(r[11]),
+  createdBy: (r: InviteViewRow) => r[12],
+} satisfies Record<keyof InviteView, (r: InviteViewRow, now: number) => unknown>;
+export type InviteField = keyof typeof INVITE_FIELD;
+export const INVITE_FIELDS = Object.keys(INVITE_FIELD) as InviteField[];
+
+function inviteViewOf(r: InviteViewRow, now: number): InviteView {
+  return {
+    id: r[0],
+    email: r[1],
+    role: r[2],
+    status: r[3] === 'pending' && r[8] <= now ? 'expired' : r[3],
+    firstName: r[4],
+    lastName: r[5],
+    description: r[6],
+    projects: r[7] === null ? [] : (JSON.parse(r[7]) as InviteView['projects']),
+    expiresAt: iso(r[8]),
+    sendCount: r[9],
+    createdAt: iso(r[10]),
+    lastSentAt: iso(r[11]),
+    createdBy: r[12],
+  };
+}
+
 
 /**
  * Members and invites of an organization, with the platforms' rules: owners and admins manage people; only
@@ -121,7 +201,11 @@ export class Members {
 
   // ---- reading ----------------------------------------------------------------------------------------
 
-  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; role?: Role } = {}): Page<MemberView> {
+  /**
+   * A page of members. `fields` names the item fields wanted (MEMBER_FIELDS; default all): a client that
+   * compares roles and profiles (orgctl's plan) asks for just those, and the page is built with just those.
+   */
+  list(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; role?: Role; fields?: readonly MemberField[] } = {}): Page<MemberView> {
     const limit = opts.limit ?? 100;
     // One read transaction: the page and the version come from the same snapshot.
     return this.ctx.db.transaction(() => {
@@ -135,37 +219,36 @@ export class Members {
            WHERE m.org_id = ? AND m.email > ? ${opts.role ? 'AND m.role = ?' : ''}
            ORDER BY m.email LIMIT ?`,
         )
-        .all(...(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1])) as [
-        string,
-        Role,
-        number,
-        number,
-        string,
-        string,
-        string,
-        number | null,
-      ][];
+        .all(opts.role ? [org.id, after, opts.role, limit + 1] : [org.id, after, limit + 1]) as MemberRow[];
       const more = rows.length > limit;
       const n = more ? limit : rows.length;
       const items: MemberView[] = new Array(n);
+      const fields = opts.fields;
       for (let i = 0; i < n; i++) {
         const r = rows[i]!;
-        items[i] = {
-          email: r[0],
-          role: r[1],
-          firstName: r[4],
-          lastName: r[5],
-          description: r[6],
-          creator: r[3] === org.creator_id,
-          joinedAt: iso(r[2]),
-          lastConnectionAt: r[7] === null ? null : iso(r[7]),
-        };
+        if (fields) {
+          const item: Record<string, unknown> = {};
+          for (const f of fields) item[f] = MEMBER_FIELD[f](r, org);
+          items[i] = item as unknown as MemberView;
+        } else {
+          items[i] = {
+            email: r[0],
+            role: r[1],
+            firstName: r[4],
+            lastName: r[5],
+            description: r[6],
+            creator: r[3] === org.creator_id,
+            joinedAt: iso(r[2]),
+            lastConnectionAt: r[7] === null ? null : iso(r[7]),
+          };
+        }
       }
-      return { items, nextCursor: more ? encodeCursor('members', items[items.length - 1]!.email) : null, stateVersion: org.version };
+      return { items, nextCursor: more ? encodeCursor('members', rows[n - 1]![0]) : null, stateVersion: org.version };
     })();
   }
 
-  listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open' } = {}): Page<InviteView> {
+  /** A page of invites, by address; `fields` as for members (INVITE_FIELDS; default all). */
+  listInvites(actor: Actor, ref: string, opts: { cursor?: string; limit?: number; status?: InviteStatus | 'open'; fields?: readonly InviteField[] } = {}): Page<InviteView> {
     const limit = opts.limit ?? 100;
     return this.ctx.db.transaction(() => {
       const org = this.ctx.orgByName(ref);
@@ -173,62 +256,95 @@ export class Members {
       const now = this.ctx.now();
       const [after, afterId] = splitInviteCursor(decodeCursor('invites', opts.cursor, (key) => /^[^\u0000]+\u0000[1-9][0-9]{0,15}$/.test(key)));
       let where = '';
-      const args: unknown[] = [org.id, after, after, afterId];
+      const args: unknown[] = [org.id];
       switch (opts.status) {
         case 'open':
-          where = "AND status = 'pending'";
+          where = "AND i.status = 'pending'";
           break;
         case 'pending':
-          where = "AND status = 'pending' AND expires_at > ?";
+          where = "AND i.status = 'pending' AND i.expires_at > ?";
           args.push(now);
           break;
         case 'expired':
-          where = "AND status = 'pending' AND expires_at <= ?";
+          where = "AND i.status = 'pending' AND i.expires_at <= ?";
           args.push(now);
           break;
         case 'accepted':
         case 'cancelled':
-          where = 'AND status = ?';
+          where = 'AND i.status = ?';
           args.push(opts.status);
           break;
         default:
       }
-      args.push(limit + 1);
+      args.push(after, afterId, limit + 1);
+      // One query a page: the inviter's address and the projects' names are joined in, not looked up per
+      // invite. The row value `(email, id) > (?, ?)` lets the index start at the cursor (an OR of the two
+      // comparisons scanned every earlier invite again on each page).
       const rows = this.ctx
-        .stmt(`SELECT * FROM invites WHERE org_id = ? AND (email > ? OR (email = ? AND id > ?)) ${where} ORDER BY email, id LIMIT ?`)
-        .all(...args) as InviteRow[];
+        .rawStmt(`${INVITE_VIEW_SELECT} WHERE i.org_id = ? ${where} AND (i.email, i.id) > (?, ?) ORDER BY i.email, i.id LIMIT ?`)
+        .all(args) as InviteViewRow[];
       const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      const last = page[page.length - 1];
+      const n = more ? limit : rows.length;
+      const items: InviteView[] = new Array(n);
+      const fields = opts.fields;
+      for (let k = 0; k < n; k++) {
+        if (!fields) {
+          items[k] = inviteViewOf(rows[k]!, now);
+          continue;
+        }
+        const item: Record<string, unknown> = {};
+        for (const f of fields) item[f] = INVITE_FIELD[f](rows[k]!, now);
+        items[k] = item as unknown as InviteView;
+      }
+      const last = rows[n - 1];
       return {
-        items: page.map((r) => this.inviteView(r)),
-        nextCursor: more && last ? encodeCursor('invites', `${last.email}\u0000${last.id}`) : null,
+        items,
+        nextCursor: more && last ? encodeCursor('invites', `${last[1]}\u0000${last[0]}`) : null,
         stateVersion: org.version,
       };
     })();
   }
 
-  private inviteView(r: InviteRow): InviteView {
-    const projects = JSON.parse(r.projects) as { projectId: number; role: string }[];
-    const names = projects.map((p) => {
-      const row = this.ctx.stmt('SELECT name FROM projects WHERE id = ?').get(p.projectId) as { name: string } | undefined;
-      return { project: row?.name ?? String(p.projectId), role: p.role };
-    });
-    return {
-      id: r.id,
-      email: r.email,
-      role: r.role,
-      status: r.status === 'pending' && r.expires_at <= this.ctx.now() ? 'expired' : r.status,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      description: r.description,
-      projects: names,
-      expiresAt: iso(r.expires_at),
-      sendCount: r.send_count,
-      createdAt: iso(r.created_at),
-      lastSentAt: iso(r.last_sent_at),
-      createdBy: this.identity.userById(r.created_by).email,
-    };
+  /**
+   * What a reconciler compares, read straight into its maps (the embedded adapter's read): members (email,
+   * role, creator, profile as the organization shows it) and open invites (email, role, expired or not,
+   * projects by name). Only those columns; no views, no timestamps, no query per row: pages of 10,000 by key,
+   * inside the caller's read transaction, so both come from one snapshot.
+   */
+  observe(actor: Actor, org: OrgRow): { members: Map<string, ActualMember>; invites: Map<string, ActualInvite> } {
+    this.ctx.require(org, actor, ['owner', 'admin'], 'read members and invites');
+    const members = new Map<string, ActualMember>();
+    const memberPage = this.ctx.rawStmt(
+      `SELECT m.email, m.role, m.user_id, ${SHOWN_PROFILE} FROM memberships m JOIN users u ON u.id = m.user_id
+       WHERE m.org_id = ? AND m.email > ? ORDER BY m.email LIMIT ?`,
+    );
+    for (let after = ''; ; ) {
+      const rows = memberPage.all(org.id, after, OBSERVE_PAGE) as [string, Role, number, string, string, string][];
+      for (const r of rows) members.set(r[0], { email: r[0], role: r[1], creator: r[2] === org.creator_id, firstName: r[3], lastName: r[4], description: r[5] });
+      if (rows.length < OBSERVE_PAGE) break;
+      after = rows[rows.length - 1]![0];
+    }
+    const invites = new Map<string, ActualInvite>();
+    const now = this.ctx.now();
+    // Open invites are one per address (invites_one_open), so the address alone is the key.
+    const invitePage = this.ctx.rawStmt(
+      `SELECT i.email, i.role, i.expires_at, ${INVITE_PROJECTS} FROM invites i
+       WHERE i.org_id = ? AND i.status = 'pending' AND i.email > ? ORDER BY i.email LIMIT ?`,
+    );
+    for (let after = ''; ; ) {
+      const rows = invitePage.all(org.id, after, OBSERVE_PAGE) as [string, Role, number, string | null][];
+      for (const r of rows) {
+        invites.set(r[0], { email: r[0], role: r[1], status: r[2] <= now ? 'expired' : 'pending', projects: r[3] === null ? [] : (JSON.parse(r[3]) as ActualInvite['projects']) });
+      }
+      if (rows.length < OBSERVE_PAGE) break;
+      after = rows[rows.length - 1]![0];
+    }
+    return { members, invites };
+  }
+
+  /** One invite as the API shows it, read with the same single query as a page. */
+  private inviteViewById(id: number): InviteView {
+    return inviteViewOf(this.ctx.rawStmt(`${INVITE_VIEW_SELECT} WHERE i.id = ?`).get(id) as InviteViewRow, this.ctx.now());
   }
 
   // ---- invites ----------------------------------------------------------------------------------------
@@ -238,11 +354,16 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const role = this.ctx.require(org, actor, ['owner', 'admin'], 'invite people');
-      return requests.map((req) => this.each(req.email, () => this.inviteOne(actor, role, org, req, opts.expiresInDays)));
+      const tokens = newInviteTokens(requests.length);
+      // One time for the whole batch (one transaction): its timestamps are formatted once, not per invite.
+      const now = this.ctx.now();
+      const expires = now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
+      const at: BatchTime = { now, expires, nowIso: iso(now), expiresIso: iso(expires) };
+      return this.ctx.batch(() => requests.map((req, i) => this.each(req.email, () => this.inviteOne(actor, role, org, req, tokens[i]!, at))));
     });
   }
 
-  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, expiresInDays?: number): InviteView {
+  private inviteOne(actor: Actor, actorRole: Role, org: OrgRow, req: InviteRequest, token: string, at: BatchTime): InviteView {
     const email = validEmail(req.email);
     if (req.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may invite an owner');
     if (this.ctx.stmt('SELECT 1 FROM memberships WHERE org_id = ? AND email = ?').get(org.id, email)) {
@@ -253,20 +374,33 @@ export class Members {
       throw conflict('invite_exists', `${email} already has an open invite to "${org.name}"; resend or cancel it`, { inviteId: open.id });
     }
     const projects = this.resolveProjects(org, req.projects ?? []);
-    const now = this.ctx.now();
-    const token = newToken('invite');
-    const expires = now + (expiresInDays ?? this.inviteExpiryDays) * DAY_MS;
+    const { now, expires } = at;
     const info = this.ctx
       .stmt(
         `INSERT INTO invites (org_id, email, role, first_name, last_name, description, projects, status, token_hash,
            expires_at, send_count, created_by, created_at, updated_at, last_sent_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?, ?)`,
       )
-      .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), hashToken(token), expires, actor.id, now, now, now);
+      .run(org.id, email, req.role, req.firstName ?? '', req.lastName ?? '', req.description ?? '', JSON.stringify(projects), inviteTokenHash(token), expires, actor.id, now, now, now);
     const id = Number(info.lastInsertRowid);
     this.send(org, id, email, token);
     this.ctx.audit(org.id, actor, 'invite.send', email, { role: req.role, inviteId: id, projects: req.projects ?? [] });
-    return this.inviteView(this.inviteById(id));
+    // The view from what was just written, not read back.
+    return {
+      id,
+      email,
+      role: req.role,
+      status: 'pending',
+      firstName: req.firstName ?? '',
+      lastName: req.lastName ?? '',
+      description: req.description ?? '',
+      projects: (req.projects ?? []).map((p) => ({ project: p.project, role: p.role })),
+      expiresAt: at.expiresIso,
+      sendCount: 1,
+      createdAt: at.nowIso,
+      lastSentAt: at.nowIso,
+      createdBy: actor.email,
+    };
   }
 
   /**
@@ -277,7 +411,8 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'resend invites');
-      return requests.map((req) =>
+      const tokens = newInviteTokens(requests.length);
+      return this.ctx.batch(() => requests.map((req, i) =>
         this.each(req.email, () => {
           const email = normalizeEmail(req.email);
           const inv = this.openInvite(org.id, email);
@@ -286,7 +421,7 @@ export class Members {
           if ((role === 'owner' || inv.role === 'owner') && actorRole !== 'owner') throw forbidden('only an owner may manage an owner invite');
           const projects = req.projects ? JSON.stringify(this.resolveProjects(org, req.projects)) : inv.projects;
           const now = this.ctx.now();
-          const token = newToken('invite');
+          const token = tokens[i]!;
           this.ctx
             .stmt(
               `UPDATE invites SET role = ?, first_name = ?, last_name = ?, description = ?, projects = ?, token_hash = ?,
@@ -298,7 +433,7 @@ export class Members {
               req.lastName ?? inv.last_name,
               req.description ?? inv.description,
               projects,
-              hashToken(token),
+              inviteTokenHash(token),
               now + (opts.expiresInDays ?? this.inviteExpiryDays) * DAY_MS,
               now,
               now,
@@ -306,9 +441,9 @@ export class Members {
             );
           this.send(org, inv.id, email, token);
           this.ctx.audit(org.id, actor, 'invite.resend', email, { inviteId: inv.id, role, ...(role !== inv.role ? { previousRole: inv.role } : {}) });
-          return this.inviteView(this.inviteById(inv.id));
+          return this.inviteViewById(inv.id);
         }),
-      );
+      ));
     });
   }
 
@@ -316,7 +451,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'cancel invites');
-      return emails.map((raw) =>
+      return this.ctx.batch(() => emails.map((raw) =>
         this.each(raw, () => {
           const email = normalizeEmail(raw);
           const inv = this.openInvite(org.id, email);
@@ -324,16 +459,16 @@ export class Members {
           if (inv.role === 'owner' && actorRole !== 'owner') throw forbidden('only an owner may cancel an owner invite');
           this.ctx.stmt("UPDATE invites SET status = 'cancelled', updated_at = ? WHERE id = ?").run(this.ctx.now(), inv.id);
           this.ctx.audit(org.id, actor, 'invite.cancel', email, { inviteId: inv.id });
-          return this.inviteView(this.inviteById(inv.id));
+          return this.inviteViewById(inv.id);
         }),
-      );
+      ));
     });
   }
 
   /** The invited person follows their link: they become a member with the invited role and projects. */
   acceptByToken(token: string): { organization: string; email: string; role: Role } {
     return this.ctx.write(() => {
-      const inv = this.ctx.stmt('SELECT * FROM invites WHERE token_hash = ?').get(hashToken(token)) as InviteRow | undefined;
+      const inv = this.ctx.stmt('SELECT * FROM invites WHERE token_hash = ?').get(inviteTokenHash(token)) as InviteRow | undefined;
       if (!inv) throw notFound('invite');
       return this.accept(inv);
     });
@@ -405,7 +540,7 @@ export class Members {
     return this.ctx.write(() => {
       const org = this.ctx.orgByName(ref);
       const actorRole = this.ctx.require(org, actor, ['owner', 'admin'], 'change members');
-      return updates.map((u) =>
+      return this.ctx.batch(() => updates.map((u) =>
         this.each(u.email, () => {
           const email = normalizeEmail(u.email);
           const target = this.member(org, email);
@@ -432,7 +567,7 @@ export class Members {
           }
           return this.memberView(org, email);
         }),
-      );
+      ));
     });
   }
 
@@ -442,7 +577,7 @@ export class Members {
       const org = this.ctx.orgByName(ref);
       const actorRole = actor.superuser ? 'owner' : this.ctx.roleIn(org.id, actor.id);
       if (!actorRole) throw notFound(`organization "${org.name}"`);
-      return emails.map((raw) =>
+      return this.ctx.batch(() => emails.map((raw) =>
         this.each(raw, () => {
           const email = normalizeEmail(raw);
           const target = this.member(org, email);
@@ -462,16 +597,16 @@ export class Members {
           this.identity.ensureHasOrganization(target.user_id);
           return { email };
         }),
-      );
+      ));
     });
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------
 
-  /** Runs one batch item in a savepoint: its failure undoes only its own writes. */
+  /** Runs one batch item in a savepoint: its failure undoes only its own writes (and drops its audit rows and mail). */
   private each<T>(email: string, fn: () => T): BatchResult<T> {
     try {
-      return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.db.transaction(fn)() };
+      return { email: normalizeEmail(String(email)), ok: true, result: this.ctx.item(fn) };
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       return { email: normalizeEmail(String(email)), ok: false, error: { status: err.status, code: err.code, message: err.message, details: err.details } };
@@ -528,9 +663,6 @@ export class Members {
     return this.ctx.stmt("SELECT * FROM invites WHERE org_id = ? AND email = ? AND status = 'pending'").get(orgId, email) as InviteRow | undefined;
   }
 
-  private inviteById(id: number): InviteRow {
-    return this.ctx.stmt('SELECT * FROM invites WHERE id = ?').get(id) as InviteRow;
-  }
 
   private resolveProjects(org: OrgRow, projects: { project: string; role: string }[]): { projectId: number; role: string }[] {
     return projects.map((p) => {
@@ -546,14 +678,10 @@ export class Members {
    * nowhere: the invitee accepts by email, authenticated as themselves.
    */
   private send(org: OrgRow, inviteId: number, email: string, token: string): void {
-    const info = this.ctx.stmt('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES (?, ?, ?, ?)').run(this.ctx.now(), email, org.id, inviteId);
+    this.ctx.defer('INSERT INTO outbox (at, to_email, org_id, invite_id) VALUES', [this.ctx.now(), email, org.id, inviteId]);
     const mailer = this.mailer;
-    if (!mailer) return;
-    const outboxId = Number(info.lastInsertRowid);
-    this.ctx.onCommit(() => {
-      // A batch item that failed was rolled back to its savepoint, its mail with it: send only what is recorded.
-      if (this.ctx.stmt('SELECT 1 FROM outbox WHERE id = ?').get(outboxId)) mailer({ to: email, organization: org.name, inviteId, token });
-    });
+    // A batch item that fails drops what it queued (Context.item): only recorded mail is sent.
+    if (mailer) this.ctx.onCommit(() => mailer({ to: email, organization: org.name, inviteId, token }));
   }
 }
 

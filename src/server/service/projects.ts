@@ -1,7 +1,9 @@
 import { isoTime } from '../time.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Actor, Context, OrgRow, Role } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { normalizeEmail, type Identity } from './identity.js';
+import type { Page } from './members.js';
 
 export type ProjectRole = 'manager' | 'annotator' | 'reviewer';
 export const PROJECT_ROLES: readonly ProjectRole[] = ['manager', 'annotator', 'reviewer'];
@@ -17,6 +19,13 @@ export interface ProjectView {
   createdAt: string;
   /** The caller's project role; null when they see the project as an owner/admin of its organization. */
   myRole: ProjectRole | null;
+}
+
+/** A project as an organization's project list shows it. */
+export interface ProjectListItem {
+  id: number;
+  name: string;
+  createdAt: string;
 }
 
 export interface ProjectMemberView {
@@ -132,6 +141,25 @@ export class Projects {
             )
             .all(actor.id, actor.id) as ProjectRow[]);
       return { items: rows.map((r) => this.view(r, actor)) };
+    })();
+  }
+
+  /**
+   * An organization's projects by name, a page at a time, in one query a page: the projects its owners and
+   * admins see (all it owns). What invites may pre-assign: the reconciler checks its references with it.
+   */
+  listOf(actor: Actor, ref: string, opts: { cursor?: string; limit?: number } = {}): Page<ProjectListItem> {
+    const limit = opts.limit ?? 100;
+    return this.ctx.db.transaction(() => {
+      const org = this.ctx.orgByName(ref);
+      this.ctx.require(org, actor, ['owner', 'admin'], 'list the projects of the organization');
+      const after = decodeCursor('projects', opts.cursor, (key) => key.length > 0);
+      const rows = this.ctx
+        .rawStmt('SELECT id, name, created_at FROM projects WHERE org_id = ? AND name > ? ORDER BY name LIMIT ?')
+        .all(org.id, after, limit + 1) as [number, string, number][];
+      const more = rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({ id: r[0], name: r[1], createdAt: iso(r[2]) }));
+      return { items, nextCursor: more ? encodeCursor('projects', items[items.length - 1]!.name) : null, stateVersion: org.version };
     })();
   }
 

@@ -181,7 +181,7 @@ export class Tokens {
       const target = email === undefined ? this.identity.userById(actor.id) : this.identity.userByEmail(email);
       if (!target) throw notFound(`user "${email}"`);
       this.authority(actor, target, () => notFound(`user "${email}"`));
-      return this.rows('WHERE t.user_id = ?', target.id).map((r) => ({ ...this.view(r), current: r.id === actor.tokenId }));
+      return this.rows('WHERE t.user_id = ?', [target.id]).map((r) => ({ ...this.view(r), current: r.id === actor.tokenId }));
     })();
   }
 
@@ -200,10 +200,10 @@ export class Tokens {
 
   /** Every token, or those of one user; newest first. */
   listAll(email?: string): TokenView[] {
-    if (email === undefined) return this.rows('').map((r) => this.view(r));
+    if (email === undefined) return this.rows('', []).map((r) => this.view(r));
     const user = this.identity.userByEmail(email);
     if (!user) throw notFound(`user "${email}"`);
-    return this.rows('WHERE t.user_id = ?', user.id).map((r) => this.view(r));
+    return this.rows('WHERE t.user_id = ?', [user.id]).map((r) => this.view(r));
   }
 
   /**
@@ -221,7 +221,7 @@ export class Tokens {
     const now = this.ctx.now();
     const rows = this.rows(
       `WHERE t.name = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)${user ? ' AND t.user_id = ?' : ''}`,
-      ...(user ? [ref, now, user.id] : [ref, now]),
+      user ? [ref, now, user.id] : [ref, now],
     );
     if (rows.length === 0) throw notFound(`live token named "${ref}"${user ? ` of ${user.email}` : ''}`);
     if (rows.length > 1) {
@@ -288,16 +288,16 @@ export class Tokens {
   }
 
   private row(id: number): TokenRow | undefined {
-    return this.rows('WHERE t.id = ?', id)[0];
+    return this.rows('WHERE t.id = ?', [id])[0];
   }
 
-  private rows(where: string, ...args: unknown[]): TokenRow[] {
+  private rows(where: string, args: unknown[]): TokenRow[] {
     return this.ctx
       .stmt(
         `SELECT t.id, t.user_id, t.name, t.scope, t.created_at, t.last_used_at, t.expires_at, t.revoked_at, u.email
          FROM tokens t JOIN users u ON u.id = t.user_id ${where} ORDER BY t.id DESC`,
       )
-      .all(...args) as TokenRow[];
+      .all(args) as TokenRow[];
   }
 
   private view(r: TokenRow): TokenView {
