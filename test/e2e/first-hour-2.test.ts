@@ -154,3 +154,16 @@ describe('the platform\'s own commands', () => {
     expect(existsSync(join(dir, 'q.db'))).toBe(false);
   });
 });
+
+describe('a machine with neither $ORGCTL_USER nor a git email', () => {
+  it('acts as admin@localhost.localdomain on the embedded platform, an address the platform takes', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'm'));
+    writeOrg(join(dir, 'm'), { name: 'acme', members: [['root@acme.example', 'owner']] });
+    // HOME is the temp directory (no ~/.gitconfig), no system git config, and not inside a repository.
+    const env = { ORGCTL_USER: undefined, GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: dir };
+    const r = await orgctl(['apply', '-f', 'm', '--yes'], { cwd: dir, env });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+  });
+});
