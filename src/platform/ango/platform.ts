@@ -1,9 +1,9 @@
 import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
 import type { ProjectRole, Role } from '../../model/roles.js';
-import { HttpClient, type ErrorAnswer } from '../http/client.js';
+import { HttpClient, type ClientTuning, type ErrorAnswer } from '../http/client.js';
 import { isBearerToken } from '../http/address.js';
-import type { RetryPolicy } from '../http/resilience.js';
-import { allFailed, chunks, itemError, redacting, snippet } from '../saas/util.js';
+import { chunks } from '../batch.js';
+import { allFailed, itemError, redacting, snippet } from '../saas/util.js';
 import {
   PlatformError,
   type IntegrationWrite,
@@ -65,7 +65,7 @@ export const PROJECT_ROLES: Record<ProjectRole, string> = { manager: 'Manager', 
  */
 export const RATE_MARGIN = 0.95;
 
-export interface AngoOptions {
+export interface AngoOptions extends ClientTuning {
   /** The context's organization: an Ango organization id, used for a manifest that names none. */
   organization?: string;
   /** Client-side limit, requests per minute; default the documented 100, less RATE_MARGIN. */
@@ -74,11 +74,6 @@ export interface AngoOptions {
   batchSize?: number;
   /** ORGCTL_USER: the API key's owner, which the API never says (for the self guard). */
   user?: string;
-  retry?: RetryPolicy;
-  timeoutMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
 /**

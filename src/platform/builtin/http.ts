@@ -1,7 +1,6 @@
 import type { ActualIntegration, ActualInvite, ActualMember, ActualOrg } from '../../model/actual.js';
-import { MAX_BATCH } from '../batch.js';
-import { HttpClient, type ErrorAnswer } from '../http/client.js';
-import type { RetryPolicy } from '../http/resilience.js';
+import { chunks, MAX_BATCH } from '../batch.js';
+import { HttpClient, type ClientTuning, type ErrorAnswer } from '../http/client.js';
 import { isBearerToken } from '../http/address.js';
 import type { Locks } from '../locks.js';
 import {
@@ -27,21 +26,9 @@ interface Page<T> {
   stateVersion: number;
 }
 
-function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
-export interface HttpPlatformOptions {
-  /** Client-side limit, requests per minute. */
-  rateLimitPerMinute?: number;
+export interface HttpPlatformOptions extends ClientTuning {
   /** Items per batch call (1 to MAX_BATCH); smaller batches make more, smaller requests. */
   batchSize?: number;
-  retry?: RetryPolicy;
-  timeoutMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
   breakerCooldownMs?: number;
   /** Connections kept open to the platform (organizations read at once); default 4. */
   connections?: number;
@@ -77,6 +64,7 @@ export function builtinClient(baseUrl: string, token: string, opts: HttpPlatform
     retry: opts.retry,
     timeoutMs: opts.timeoutMs,
     sleep: opts.sleep,
+    now: opts.now,
     onRetry: opts.onRetry,
     breakerCooldownMs: opts.breakerCooldownMs,
     connections: opts.connections,

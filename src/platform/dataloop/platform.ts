@@ -1,10 +1,10 @@
 import type { ActualIntegration, ActualMember, ActualOrg } from '../../model/actual.js';
 import type { Capabilities } from '../../model/capabilities.js';
 import { ROLES, type OrgPlan, type PodType, type Role } from '../../model/roles.js';
-import { HttpClient, type ErrorAnswer } from '../http/client.js';
+import { HttpClient, type ClientTuning, type ErrorAnswer } from '../http/client.js';
 import { isBearerToken } from '../http/address.js';
-import type { RetryPolicy } from '../http/resilience.js';
-import { allFailed, chunks, itemError, redacting, snippet } from '../saas/util.js';
+import { chunks } from '../batch.js';
+import { allFailed, itemError, redacting, snippet } from '../saas/util.js';
 import {
   PlatformError,
   type IntegrationWrite,
@@ -62,19 +62,13 @@ interface Known {
   integrations: Map<string, DlIntegration[]>;
 }
 
-export interface DataloopOptions {
+export interface DataloopOptions extends ClientTuning {
   /** Client-side limit, requests per minute (Dataloop documents none). */
   rateLimitPerMinute?: number;
   /** Most emails per `POST /orgs/{id}/members` (the API documents no limit; default 100). */
   batchSize?: number;
   /** ORGCTL_USER: who acts, when `GET /users/me` does not say. */
   user?: string;
-  retry?: RetryPolicy;
-  timeoutMs?: number;
-  /** Waits between cache polls and retries (tests pass a fake). */
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
 /** Dataloop's error shape: a JSON body with `message` (dtlpy reads `response.json().get('message', response.text)`). */

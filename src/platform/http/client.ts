@@ -15,6 +15,9 @@ export interface ErrorAnswer {
   final?: boolean;
 }
 
+/** How an adapter's client paces, retries and waits: the options every adapter passes through to its HttpClient. */
+export type ClientTuning = Pick<HttpClientOptions, 'rateLimitPerMinute' | 'retry' | 'timeoutMs' | 'sleep' | 'now' | 'onRetry'>;
+
 export interface HttpClientOptions {
   /** Base URL every path is appended to (`https://gate.dataloop.ai/api/v1`); printed, so never a secret. */
   baseUrl: string;

@@ -1,12 +1,6 @@
 import type { ErrorAnswer } from '../http/client.js';
 import { PlatformError, type ItemResult } from '../types.js';
 
-export function chunks<T>(list: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
 /**
  * Wraps an adapter's error reader so no secret it holds ever reaches a message, even if a platform echoes the
  * credentials it was sent (a proxy's error page, a debug answer).
