@@ -1,8 +1,8 @@
 // bench/controller: `orgctl controller` as a real child process on the embedded platform.
 // (a) Latency from a file save to the change being applied, over single-member edits: p50 < 250 ms, p99 < 1 s.
 // (b) 200 organizations x 500 members: time for the first full sync and peak RSS; then idle resyncs
-//     (--resync 10s) for 10 minutes: CPU used, and RSS at the end within 10% of the start (judged on the floor
-//     of the garbage collector's sawtooth).
+//     (--resync 10s) for 10 minutes: CPU used, and RSS at the end within 10% of the start (judged on the median
+//     of the first and of the last two minutes' samples), with the JS heap's floor beside it.
 // BENCH_EDITS (50), BENCH_ORGS (200), BENCH_MEMBERS (500), BENCH_IDLE_SECONDS (600) change the sizes.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +63,11 @@ function startController(dir, args) {
 async function metrics(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(`${name} `)).join('\n'))?.[2] ?? NaN);
-  return { rss: value('orgctl_process_resident_memory_bytes') / 1048576, cpu: value('orgctl_process_cpu_seconds_total') };
+  return {
+    rss: value('orgctl_process_resident_memory_bytes') / 1048576,
+    heap: value('orgctl_nodejs_heap_size_used_bytes') / 1048576,
+    cpu: value('orgctl_process_cpu_seconds_total'),
+  };
 }
 
 async function until(check, what, timeoutMs) {
@@ -137,28 +141,38 @@ async function scale() {
     );
     const syncS = (performance.now() - start) / 1000;
     // Idle: nothing changes; every organization is read again every 10 s. After a minute's warm-up, RSS is
-    // sampled every 5 s. Garbage collection makes it a sawtooth (each resync reads 100,000 members and drops
-    // them), so growth is judged on the floor: the lowest sample of the first two minutes against the lowest
-    // of the last two. A leak raises the floor; a sawtooth does not.
+    // sampled every 5 s. It is not a smooth line: each resync reads 100,000 members and drops them (peaks), and
+    // now and then V8's memory reducer shrinks the heap for a few seconds (dips of ~20 MiB, gone at the next
+    // resync). A single sample, highest or lowest, is therefore noise; growth is judged on the median of the
+    // first two minutes against the median of the last two, which a leak raises and neither outlier moves.
+    // The JS heap's floor (the lowest heap-in-use sample of each window) is printed beside it: what is
+    // retained from one resync to the next.
     await sleep(60_000);
     const first = await metrics(url);
     const idleStart = performance.now();
-    const samples = [{ t: 0, rss: first.rss }];
+    const samples = [{ t: 0, rss: first.rss, heap: first.heap }];
     while (performance.now() - idleStart < IDLE_S * 1000) {
       await sleep(5000);
       const m = await metrics(url);
-      samples.push({ t: (performance.now() - idleStart) / 1000, rss: m.rss });
+      samples.push({ t: (performance.now() - idleStart) / 1000, rss: m.rss, heap: m.heap });
       peak = Math.max(peak, m.rss);
     }
     const last = await metrics(url);
     const idleS = (performance.now() - idleStart) / 1000;
     const window = Math.min(120, idleS / 3);
-    const floor = (from, to) => Math.min(...samples.filter((x) => x.t >= from && x.t <= to).map((x) => x.rss));
+    const within = (from, to) => samples.filter((x) => x.t >= from && x.t <= to);
+    const median = (xs) => {
+      const v = xs.map((x) => x.rss).sort((a, b) => a - b);
+      return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    const heapFloor = (xs) => xs.reduce((m, x) => Math.min(m, x.heap), Infinity);
     return {
       syncS,
       peak,
-      rssStart: floor(0, window),
-      rssEnd: floor(idleS - window, idleS),
+      rssStart: median(within(0, window)),
+      rssEnd: median(within(idleS - window, idleS)),
+      heapStart: heapFloor(within(0, window)),
+      heapEnd: heapFloor(within(idleS - window, idleS)),
       cpuPct: ((last.cpu - first.cpu) / idleS) * 100,
       idleS,
       samples: samples.map((x) => x.rss),
@@ -181,7 +195,7 @@ export async function benchController() {
   const okB = growth <= 0.1;
   console.log(`  first full sync: ${s.syncS.toFixed(1)} s; peak RSS ${s.peak.toFixed(0)} MiB`);
   console.log(
-    `  idle ${s.idleS.toFixed(0)} s (after 60 s of warm-up): CPU ${s.cpuPct.toFixed(1)}% of one core; RSS floor ${s.rssStart.toFixed(0)} -> ${s.rssEnd.toFixed(0)} MiB (${(growth * 100).toFixed(1)}%, ${growth <= 0.1 ? 'PASS' : 'FAIL'}, target within 10%); samples from ${Math.min(...s.samples).toFixed(0)} to ${Math.max(...s.samples).toFixed(0)} MiB`,
+    `  idle ${s.idleS.toFixed(0)} s (after 60 s of warm-up): CPU ${s.cpuPct.toFixed(1)}% of one core; RSS median of the first and last 2 min ${s.rssStart.toFixed(0)} -> ${s.rssEnd.toFixed(0)} MiB (${(growth * 100).toFixed(1)}%, ${growth <= 0.1 ? 'PASS' : 'FAIL'}, target within 10%); samples from ${Math.min(...s.samples).toFixed(0)} to ${Math.max(...s.samples).toFixed(0)} MiB; JS heap in use, floor ${s.heapStart.toFixed(0)} -> ${s.heapEnd.toFixed(0)} MiB`,
   );
   return okA && okB;
 }
