@@ -3,6 +3,9 @@
 // failed tests. Exits 1 if any run failed. The suite must hold under this load: no fixed sleeps, no wall-clock
 // deadlines, only waits on conditions with generous ceilings.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -18,21 +21,25 @@ function burner() {
 function runSuite() {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url)), 'run', '--reporter=json', '--outputFile.json=/dev/stdout'], {
+    // The JSON report goes to a file: vitest opens its output path, and /dev/stdout cannot be opened when
+    // stdout is a pipe to this process (a socket: ENXIO).
+    const dir = mkdtempSync(join(tmpdir(), 'orgctl-test-load-'));
+    const report = join(dir, 'report.json');
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url)), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit'],
       env: process.env,
     });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
       let failed = [];
       try {
-        const report = JSON.parse(out.slice(out.indexOf('{')));
-        failed = report.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name.replace(root, '')} > ${a.fullName}`));
+        const parsed = JSON.parse(readFileSync(report, 'utf8'));
+        failed = parsed.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name.replace(root, '')} > ${a.fullName}`));
+        if (code !== 0 && failed.length === 0) failed = [`(no failed test in the report; vitest exited with ${code}: see its output above)`];
       } catch {
         failed = [`(no JSON report; vitest exited with ${code})`];
       }
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code, seconds: (Date.now() - started) / 1000, failed });
     });
   });
