@@ -14,10 +14,10 @@ import { ControllerMetrics } from '../../controller/metrics.js';
 import { parseRemovalLimit } from '../../plan/guards.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError, type Io } from '../io.js';
+import { untilStopSignal, type Signals } from '../signals.js';
 import { openTarget } from '../target.js';
 import type { ControllerFlags } from './controller.js';
 
-type Signals = { on(event: 'SIGINT' | 'SIGTERM', fn: () => void): void; off(event: 'SIGINT' | 'SIGTERM', fn: () => void): void };
 
 function duration(text: string, flag: string, min = 0): number {
   const ms = parseDuration(text);
@@ -130,15 +130,7 @@ export async function runKubernetesController(flags: ControllerFlags, io: Io, si
     sweeper.unref();
   };
 
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      signals.off('SIGINT', stop);
-      signals.off('SIGTERM', stop);
-      resolve();
-    };
-    signals.on('SIGINT', stop);
-    signals.on('SIGTERM', stop);
-  });
+  const stopped = untilStopSignal(signals);
 
   const informers = source.run().then(() => log.info('synced', `informers synced: ${[...source.allGroups()].length} organization(s) declared`));
   if (flags.leaderElect) {

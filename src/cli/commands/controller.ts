@@ -10,6 +10,7 @@ import { parseRemovalLimit } from '../../plan/guards.js';
 import { clock } from '../clock.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError, type Io } from '../io.js';
+import { untilStopSignal, type Signals } from '../signals.js';
 import { openTarget } from '../target.js';
 
 export interface ControllerFlags {
@@ -56,7 +57,7 @@ function onceExitCode(statuses: Map<string, OrgStatus>): number {
  * in a directory (next to a git checkout kept current by git-sync or a cron pull). The same platform
  * selection, credentials and guards as `apply`; the same reconcile.
  */
-export async function runController(flags: ControllerFlags, io: Io, signals: { on(event: 'SIGINT' | 'SIGTERM', fn: () => void): void; off(event: 'SIGINT' | 'SIGTERM', fn: () => void): void } = process): Promise<number> {
+export async function runController(flags: ControllerFlags, io: Io, signals: Signals = process): Promise<number> {
   if (flags.kubernetes) return (await import('./controller-kubernetes.js')).runKubernetesController(flags, io, signals);
   for (const [set, flag] of [[flags.namespace, '--namespace'], [flags.allNamespaces, '--all-namespaces'], [flags.leaderElect, '--leader-elect']] as const) {
     if (set) throw new UserError(`${flag} goes with --kubernetes`, ExitCode.usage);
@@ -140,15 +141,7 @@ export async function runController(flags: ControllerFlags, io: Io, signals: { o
   }
   log.info('started', `watching ${flags.filename.join(', ')}; reconciling on ${target.platform.description}${flags.dryRun ? ' (dry run: nothing is written)' : ''}; metrics and health on ${health.url}`);
   await controller.start();
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      signals.off('SIGINT', stop);
-      signals.off('SIGTERM', stop);
-      resolve();
-    };
-    signals.on('SIGINT', stop);
-    signals.on('SIGTERM', stop);
-  });
+  await untilStopSignal(signals);
   log.info('stopping', 'stopping: no new work; reconciles in flight stop after their platform call in flight and give their locks back');
   await controller.stop();
   await health.close();
