@@ -158,57 +158,46 @@ export const acceptBody = {
 /** `?fields=`: which item fields a list page holds (see fieldsOpt). */
 export const fieldsQuery = { type: 'string', minLength: 1, maxLength: 500 };
 
-/** Response schema of an invite list page (fields absent from `?fields=` are left out). */
-export const invitePageResponse = {
-  type: 'object',
-  properties: {
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'integer' },
-          email: { type: 'string' },
-          role: { type: 'string' },
-          status: { type: 'string' },
-          firstName: { type: 'string' },
-          lastName: { type: 'string' },
-          description: { type: 'string' },
-          projects: { type: 'array', items: { type: 'object', properties: { project: { type: 'string' }, role: { type: 'string' } } } },
-          expiresAt: { type: 'string' },
-          sendCount: { type: 'integer' },
-          createdAt: { type: 'string' },
-          lastSentAt: { type: 'string' },
-          createdBy: { type: 'string' },
-        },
-      },
+/**
+ * Response schema of a list page: items of these properties, the cursor of the next page and the state version.
+ * fast-json-stringify serialises 1000 items far faster than JSON.stringify.
+ */
+function pageResponse(itemProperties: Record<string, unknown>) {
+  return {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: { type: 'object', properties: itemProperties } },
+      nextCursor: { type: ['string', 'null'] },
+      stateVersion: { type: 'integer' },
     },
-    nextCursor: { type: ['string', 'null'] },
-    stateVersion: { type: 'integer' },
-  },
-};
+  };
+}
 
-/** Response schema of a member list page: fast-json-stringify serialises 1000 members far faster than JSON.stringify. */
-export const memberPageResponse = {
-  type: 'object',
-  properties: {
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          email: { type: 'string' },
-          role: { type: 'string' },
-          firstName: { type: 'string' },
-          lastName: { type: 'string' },
-          description: { type: 'string' },
-          creator: { type: 'boolean' },
-          joinedAt: { type: 'string' },
-          lastConnectionAt: { type: ['string', 'null'] },
-        },
-      },
-    },
-    nextCursor: { type: ['string', 'null'] },
-    stateVersion: { type: 'integer' },
-  },
-};
+/** An invite list page (fields absent from `?fields=` are left out). */
+export const invitePageResponse = pageResponse({
+  id: { type: 'integer' },
+  email: { type: 'string' },
+  role: { type: 'string' },
+  status: { type: 'string' },
+  firstName: { type: 'string' },
+  lastName: { type: 'string' },
+  description: { type: 'string' },
+  projects: { type: 'array', items: { type: 'object', properties: { project: { type: 'string' }, role: { type: 'string' } } } },
+  expiresAt: { type: 'string' },
+  sendCount: { type: 'integer' },
+  createdAt: { type: 'string' },
+  lastSentAt: { type: 'string' },
+  createdBy: { type: 'string' },
+});
+
+/** A member list page (fields absent from `?fields=` are left out). */
+export const memberPageResponse = pageResponse({
+  email: { type: 'string' },
+  role: { type: 'string' },
+  firstName: { type: 'string' },
+  lastName: { type: 'string' },
+  description: { type: 'string' },
+  creator: { type: 'boolean' },
+  joinedAt: { type: 'string' },
+  lastConnectionAt: { type: ['string', 'null'] },
+});
